@@ -104,4 +104,3 @@ func waitReady(url string, timeout time.Duration) error {
 	}
 	return ctx.Err()
 }
-
