@@ -1,0 +1,222 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/triggershq/triggers/pkg/event"
+)
+
+// Codes the HTTP layer adds to the domain's: they describe the request as a
+// whole (its framing, media type or method), which no store ever sees.
+const (
+	CodeMalformedJSON    event.Code = "malformed_json"
+	CodeMalformedForm    event.Code = "malformed_form"
+	CodeUnsupportedMedia event.Code = "unsupported_media_type"
+	CodeMethodNotAllowed event.Code = "method_not_allowed"
+)
+
+// statusByCode is the one table from error code to HTTP status. A code that
+// is not here is a bug and answers 500.
+var statusByCode = map[event.Code]int{
+	event.CodeInvalid:      http.StatusUnprocessableEntity,
+	event.CodeNotFound:     http.StatusNotFound,
+	event.CodeConflict:     http.StatusUnprocessableEntity,
+	event.CodeTooLarge:     http.StatusRequestEntityTooLarge,
+	event.CodeUnavailable:  http.StatusServiceUnavailable,
+	event.CodeUnauthorized: http.StatusUnauthorized,
+	event.CodeForbidden:    http.StatusForbidden,
+	event.CodeRateLimited:  http.StatusTooManyRequests,
+	event.CodeInternal:     http.StatusInternalServerError,
+	CodeMalformedJSON:      http.StatusBadRequest,
+	CodeMalformedForm:      http.StatusBadRequest,
+	CodeUnsupportedMedia:   http.StatusUnsupportedMediaType,
+	CodeMethodNotAllowed:   http.StatusMethodNotAllowed,
+}
+
+// StatusFor returns the HTTP status for an error code: the single mapping
+// every response of this package goes through. Unknown codes are 500.
+func StatusFor(code event.Code) int {
+	if s, ok := statusByCode[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// problemContentType is RFC 9457's media type.
+const problemContentType = "application/problem+json"
+
+// internalDetail is all a client learns about a 5xx that is our fault.
+const internalDetail = "The server could not complete the request. It has been logged; retry later or quote the X-Request-Id header when reporting it."
+
+// Problem is the RFC 9457 body of every error response, plus the stable
+// code and, for validation failures, FastAPI-style per-field errors so the
+// seed's clients that read detail and loc keep making sense.
+type Problem struct {
+	Type   string         `json:"type"`   // relative URI /problems/<code>
+	Title  string         `json:"title"`  // the status text
+	Status int            `json:"status"` // the HTTP status, repeated
+	Detail string         `json:"detail"` // human-readable, always a string
+	Code   event.Code     `json:"code"`   // stable, machine-readable
+	Errors []FieldProblem `json:"errors,omitempty"`
+}
+
+// FieldProblem locates one invalid input, in FastAPI's shape:
+// loc is ["body","type"], ["query","limit"], ["header","Idempotency-Key"].
+type FieldProblem struct {
+	Loc  []string `json:"loc"`
+	Msg  string   `json:"msg"`
+	Type string   `json:"type"`
+}
+
+// The kinds of field error, named like pydantic's so FastAPI clients
+// recognise them.
+const (
+	kindMissing    = "missing"
+	kindStringType = "string_type"
+	kindObjectType = "object_type"
+	kindValue      = "value_error"
+)
+
+// fieldError is a CodeInvalid error located in the request.
+type fieldError struct {
+	in   string // "body", "query", "header"
+	kind string // one of the kind constants
+	err  *event.Error
+}
+
+func (f *fieldError) Error() string { return f.in + ": " + f.err.Error() }
+func (f *fieldError) Unwrap() error { return f.err }
+
+// invalidIn returns a located CodeInvalid error for field.
+func invalidIn(in, kind, field, format string, args ...any) *fieldError {
+	return &fieldError{in: in, kind: kind, err: event.Invalid(field, format, args...)}
+}
+
+// locate puts a CodeInvalid error from the domain or a store into the part
+// of the request it came from; other errors pass through unchanged.
+func locate(in string, err error) error {
+	var e *event.Error
+	if errors.As(err, &e) && e.Code == event.CodeInvalid {
+		var f *fieldError
+		if errors.As(err, &f) {
+			return err
+		}
+		return &fieldError{in: in, kind: kindValue, err: e}
+	}
+	return err
+}
+
+// fieldErrors is several validation failures of one request, reported
+// together so a client can fix them in one round trip.
+type fieldErrors []*fieldError
+
+func (fs fieldErrors) Error() string {
+	msgs := make([]string, len(fs))
+	for i, f := range fs {
+		msgs[i] = f.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Unwrap exposes the first failure, so event.ErrorCode sees CodeInvalid.
+func (fs fieldErrors) Unwrap() error { return fs[0] }
+
+// orNil returns fs as an error, or nil when it is empty.
+func (fs fieldErrors) orNil() error {
+	if len(fs) == 0 {
+		return nil
+	}
+	return fs
+}
+
+// problemFor builds the problem for err and says whether err is ours (5xx
+// with an internal cause) so the caller logs it.
+func problemFor(err error) Problem {
+	code := event.ErrorCode(err)
+	status := StatusFor(code)
+	if _, known := statusByCode[code]; !known {
+		code = event.CodeInternal
+	}
+	p := Problem{
+		Type:   "/problems/" + string(code),
+		Title:  http.StatusText(status),
+		Status: status,
+		Code:   code,
+	}
+	var e *event.Error
+	switch {
+	case code == event.CodeInternal:
+		p.Detail = internalDetail
+	case errors.As(err, &e) && e.Message != "":
+		p.Detail = e.Message
+	default:
+		p.Detail = p.Title
+	}
+	if code != event.CodeInvalid {
+		return p
+	}
+	var many fieldErrors
+	var one *fieldError
+	switch {
+	case errors.As(err, &many):
+		msgs := make([]string, len(many))
+		for i, f := range many {
+			p.Errors = append(p.Errors, f.problem())
+			msgs[i] = f.err.Message
+		}
+		p.Detail = strings.Join(msgs, "; ")
+	case errors.As(err, &one):
+		p.Errors = []FieldProblem{one.problem()}
+	case e != nil && e.Field != "":
+		p.Errors = []FieldProblem{{Loc: []string{e.Field}, Msg: e.Message, Type: kindValue}}
+	}
+	return p
+}
+
+func (f *fieldError) problem() FieldProblem {
+	loc := []string{f.in}
+	if f.err.Field != "" {
+		loc = append(loc, f.err.Field)
+	}
+	return FieldProblem{Loc: loc, Msg: f.err.Message, Type: f.kind}
+}
+
+// writeProblem answers err as problem+json, with the headers its status
+// calls for (Retry-After, WWW-Authenticate), and records it for the log.
+func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
+	p := problemFor(err)
+	info := infoFrom(r.Context())
+	info.code = p.Code
+	if p.Status >= 500 {
+		info.err = err
+	}
+	h := w.Header()
+	var e *event.Error
+	switch p.Status {
+	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
+		secs := 1
+		if errors.As(err, &e) && e.RetryAfterSeconds > 0 {
+			secs = e.RetryAfterSeconds
+		}
+		h.Set("Retry-After", strconv.Itoa(secs))
+	case http.StatusUnauthorized:
+		// RFC 9110 requires a challenge on every 401.
+		if h.Get("WWW-Authenticate") == "" {
+			h.Set("WWW-Authenticate", "Bearer")
+		}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(p) // a Problem of strings and ints always encodes
+	h.Set("Content-Type", problemContentType)
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(buf.Bytes())
+}
