@@ -158,7 +158,7 @@ func indexPending(tx *bbolt.Tx, id []byte, e *event.Event, add bool) error {
 		bucket []byte
 		key    []byte
 	}{
-		{bucketPending, id},
+		{bucketPending, indexKey(prefixOf(bucketPending, e), id)},
 		{bucketPendingType, indexKey(prefixOf(bucketPendingType, e), id)},
 		{bucketPendingSrc, indexKey(prefixOf(bucketPendingSrc, e), id)},
 		{bucketPendingTS, indexKey(prefixOf(bucketPendingTS, e), id)},
@@ -184,6 +184,8 @@ func indexPending(tx *bbolt.Tx, id []byte, e *event.Event, add bool) error {
 
 func prefixOf(bucket []byte, e *event.Event) []byte {
 	switch string(bucket) {
+	case string(bucketPending):
+		return nil
 	case string(bucketPendingType):
 		_, p := indexPrefix(e.Type, "")
 		return p
