@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -161,8 +162,12 @@ func newRequest(t testing.TB, r req) *http.Request {
 		body = strings.NewReader(r.body)
 	}
 	hr := httptest.NewRequest(r.method, "http://triggers.test/", body)
-	hr.URL.Path, hr.URL.RawQuery, _ = strings.Cut(r.target, "?")
-	hr.URL.RawPath = ""
+	if u, err := url.ParseRequestURI(r.target); err == nil {
+		hr.URL.Path, hr.URL.RawPath, hr.URL.RawQuery = u.Path, u.RawPath, u.RawQuery
+	} else { // a target net/http would refuse; the handler must cope anyway
+		hr.URL.Path, hr.URL.RawQuery, _ = strings.Cut(r.target, "?")
+		hr.URL.RawPath = ""
+	}
 	hr.RequestURI = r.target
 	if r.chunked {
 		hr.ContentLength = -1
