@@ -21,7 +21,7 @@ func TestFlow(t *testing.T) {
 	var tok struct {
 		AccessToken string `json:"access_token"`
 		TokenType   string `json:"token_type"`
-		ExpiresIn   int64  `json:"expires_in"`
+		ExpiresIn   int64  `json:"expires_in,string"`
 	}
 	res.json(t, &tok)
 	if tok.AccessToken == "" || tok.TokenType != "bearer" || tok.ExpiresIn != 86400 {

@@ -11,11 +11,16 @@ import (
 	"github.com/triggershq/triggers/pkg/event"
 )
 
-// tokenResponse is RFC 6749 §5.1's access token response.
+// tokenResponse is RFC 6749 §5.1's access token response, with one
+// deliberate difference: expires_in is a JSON string ("86400"), not a
+// number. The seed's Go client decodes this body into map[string]string
+// and fails on any non-string member; seed-compatible shapes come first.
+// golang.org/x/oauth2 accepts both forms (some providers send strings); a
+// client that declares expires_in as a typed integer does not.
 type tokenResponse struct {
 	AccessToken string `json:"access_token"`
 	TokenType   string `json:"token_type"`
-	ExpiresIn   int64  `json:"expires_in"`
+	ExpiresIn   int64  `json:"expires_in,string"`
 }
 
 // tokenMediaTypes is what 415 answers list as accepted by POST /token.
