@@ -42,7 +42,7 @@ type LimiterOptions struct {
 // fall in it, the client waits until the window closes.
 //
 // One item per client: pk "RL#<hash of client>", with the failure count, the
-// window's end and ttl (so DynamoDB deletes it a little after it closes; a
+// window's end (Unix nanoseconds, so waits are exact) and ttl (so DynamoDB deletes it a little after it closes; a
 // closed window still present is ignored and replaced). Failed is one
 // UpdateItem ADD; Allow is one strongly consistent GetItem. It is safe for
 // concurrent use.
@@ -106,19 +106,27 @@ func (l *Limiter) Allow(ctx context.Context, client string) (time.Duration, erro
 	if len(out.Item) == 0 {
 		return 0, nil
 	}
-	end, err := parseTime(stringAttr(out.Item, attrWindowEnd))
+	end, err := numberAttr(out.Item, attrWindowEnd)
 	if err != nil {
 		return 0, fmt.Errorf("rate limit check: %w", storeError("decode", err))
 	}
-	n := 0
-	if v, ok := out.Item[attrFailures].(*types.AttributeValueMemberN); ok {
-		n, _ = strconv.Atoi(v.Value)
+	n, err := numberAttr(out.Item, attrFailures)
+	if err != nil {
+		return 0, fmt.Errorf("rate limit check: %w", storeError("decode", err))
 	}
 	now := l.now()
-	if n < l.max || !now.Before(end) {
+	if n < int64(l.max) || now.UnixNano() >= end {
 		return 0, nil
 	}
-	return end.Sub(now), nil
+	return time.Duration(end - now.UnixNano()), nil
+}
+
+func numberAttr(item map[string]types.AttributeValue, name string) (int64, error) {
+	v, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, fmt.Errorf("attribute %q: got %T, want a number", name, item[name])
+	}
+	return strconv.ParseInt(v.Value, 10, 64)
 }
 
 // Failed implements auth.AttemptLimiter: one UpdateItem that adds to the
@@ -139,7 +147,7 @@ func (l *Limiter) Failed(ctx context.Context, client string) error {
 				"#pk": attrPK, "#n": attrFailures, "#end": attrWindowEnd, "#ttl": attrTTL,
 			},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":one": num(1), ":now": str(formatTime(now)), ":end": str(formatTime(end)), ":ttl": num(ttlSeconds(end)),
+				":one": num(1), ":now": num(now.UnixNano()), ":end": num(end.UnixNano()), ":ttl": num(ttlSeconds(end)),
 			},
 		})
 		if err == nil {
@@ -149,7 +157,7 @@ func (l *Limiter) Failed(ctx context.Context, client string) error {
 			return fmt.Errorf("rate limit record: %w", storeError("UpdateItem", err))
 		}
 		item := map[string]types.AttributeValue{
-			attrFailures: num(1), attrWindowEnd: str(formatTime(end)), attrTTL: num(ttlSeconds(end)),
+			attrFailures: num(1), attrWindowEnd: num(end.UnixNano()), attrTTL: num(ttlSeconds(end)),
 		}
 		for k, v := range key {
 			item[k] = v
@@ -159,7 +167,7 @@ func (l *Limiter) Failed(ctx context.Context, client string) error {
 			Item:                      item,
 			ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #end <= :now"),
 			ExpressionAttributeNames:  map[string]string{"#pk": attrPK, "#end": attrWindowEnd},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":now": str(formatTime(now))},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(now.UnixNano())},
 		})
 		if err == nil {
 			return nil
