@@ -201,10 +201,18 @@ func control(_, address string, _ syscall.RawConn) error {
 	return nil
 }
 
-// dial resolves the host with the Sender's resolver and connects to its
-// addresses in turn. The guard is in s.dialer.Control, not here, so it also
-// covers addresses that never went through the resolver.
+// dial connects for the HTTP transport. The guard is in s.dialer.Control,
+// not here, so it covers every address a socket is about to connect to,
+// however it was found.
+//
+// With no custom Resolver, Go's dialer resolves the name itself and races
+// IPv4 against IPv6 (RFC 8305), which matters where one of them is broken.
+// With one (tests, or an operator's own DNS), dial resolves through it and
+// tries the addresses in turn.
 func (s *Sender) dial(ctx context.Context, network, address string) (net.Conn, error) {
+	if s.opts.Resolver == nil {
+		return s.dialer.DialContext(ctx, network, address)
+	}
 	host, portStr, err := net.SplitHostPort(address)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", address, err)

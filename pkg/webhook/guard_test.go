@@ -196,20 +196,18 @@ func TestDNSRebindingIsCaughtAtConnect(t *testing.T) {
 	}
 }
 
-// TestGuardAtConnectWithoutResolver covers literal addresses, which never
-// go through the resolver: only the dialer's check stands between them and
-// the connection.
+// TestGuardAtConnectWithoutResolver covers the production dial path (Go's
+// own resolver and dialer) and literal addresses, which were never checked
+// by anyone before the dialer: only its Control stands between them and the
+// connection. "localhost" resolves through the system's hosts file.
 func TestGuardAtConnectWithoutResolver(t *testing.T) {
 	t.Parallel()
 	secret := event.NewSecret()
 	rcv := newReceiver(t, secret)
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(rcv.URL, "http://"))
-	s := webhook.NewSender(webhook.Options{Resolver: webhook.ResolverFunc(func(context.Context, string, string) ([]netip.Addr, error) {
-		t.Error("the resolver was called for a literal address")
-		return nil, errors.New("unexpected")
-	})})
+	s := webhook.NewSender(webhook.Options{})
 	t.Cleanup(s.Close)
-	for _, host := range []string{"127.0.0.1", "[::ffff:127.0.0.1]", "[::1]"} {
+	for _, host := range []string{"127.0.0.1", "[::ffff:127.0.0.1]", "[::1]", "localhost"} {
 		res := s.Send(context.Background(), "http://"+host+":"+port+"/", secret, "msg_1", testEvent())
 		if res.Outcome != event.OutcomeFailed || !strings.Contains(res.Err, "not a public internet address") {
 			t.Errorf("%s: got %+v, want refused by the guard", host, res)

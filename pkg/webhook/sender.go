@@ -86,8 +86,10 @@ func NewSender(o Options) *Sender {
 		Proxy:                  nil,
 		DialContext:            s.dial,
 		ForceAttemptHTTP2:      true,
-		MaxIdleConns:           100,
-		MaxIdleConnsPerHost:    8,
+		// Most subscriptions of a Zapier user point at one host
+		// (hooks.zapier.com), so keep enough connections to it.
+		MaxIdleConns:           256,
+		MaxIdleConnsPerHost:    32,
 		IdleConnTimeout:        90 * time.Second,
 		TLSHandshakeTimeout:    o.Timeout,
 		ResponseHeaderTimeout:  o.Timeout,
