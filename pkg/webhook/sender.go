@@ -83,9 +83,9 @@ func NewSender(o Options) *Sender {
 	transport := &http.Transport{
 		// No Proxy: a proxy would make the connection for us, to an
 		// address our dialer never sees, and so bypass the guard.
-		Proxy:                  nil,
-		DialContext:            s.dial,
-		ForceAttemptHTTP2:      true,
+		Proxy:             nil,
+		DialContext:       s.dial,
+		ForceAttemptHTTP2: true,
 		// Most subscriptions of a Zapier user point at one host
 		// (hooks.zapier.com), so keep enough connections to it.
 		MaxIdleConns:           256,
