@@ -1,0 +1,95 @@
+# Triggers — every command a newcomer, CI or an operator runs.
+# `make help` lists the targets. The README's two set-up commands are
+# `make run` and `make test`.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+DIST      := $(CURDIR)/dist/functions
+TRIGGERS  := $(BIN)/triggers
+FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+# Pinned tools, installed into ./bin by `make tools`.
+STATICCHECK_VERSION := v0.8.2
+RIE_VERSION         := v0.0.0-20261030222936-bef5c4ba774d
+
+# Binaries are pure Go (no cgo). Only the race detector needs cgo, so tests
+# set CGO_ENABLED=1 for themselves.
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+LDFLAGS := -s -w -X main.version=$(VERSION)
+
+ADDR ?= 127.0.0.1:8080
+DATA ?= ./data
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+## ---------------------------------------------------------------- build
+
+.PHONY: build
+build: build-cli build-functions ## Build the triggers binary and every Lambda zip
+
+.PHONY: build-cli
+build-cli: ## Build bin/triggers for this machine
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(TRIGGERS) ./cmd/triggers
+
+.PHONY: build-functions
+build-functions: ## Build dist/functions/<name>.zip (linux/arm64 bootstrap) for every function
+	@mkdir -p $(DIST)
+	@for fn in $(FUNCTIONS); do \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags '-s -w' \
+	    -o $(DIST)/$$fn/bootstrap ./functions/$$fn || exit 1; \
+	  rm -f $(DIST)/$$fn.zip; \
+	  (cd $(DIST)/$$fn && touch -d @0 bootstrap && zip -q -X $(DIST)/$$fn.zip bootstrap) || exit 1; \
+	  echo "built $(DIST)/$$fn.zip ($$(du -k $(DIST)/$$fn.zip | cut -f1) KiB)"; \
+	done
+
+## ---------------------------------------------------------------- run
+
+.PHONY: run
+run: build-cli ## Build and serve on the embedded store (prints the URL and, on first start, an API key)
+	$(TRIGGERS) serve --addr $(ADDR) --data $(DATA)
+
+## ---------------------------------------------------------------- test
+
+.PHONY: tools
+tools: ## Install the pinned Go tools the tests and lint need into ./bin
+	@mkdir -p $(BIN)
+	@test -x $(BIN)/staticcheck || GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	@test -x $(BIN)/aws-lambda-rie || CGO_ENABLED=0 GOBIN=$(BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+.PHONY: test
+test: tools lint build check-deps ## Install test tools, lint, build, and run every test CI runs (race detector on)
+	CGO_ENABLED=1 TRIGGERS_INTEGRATION=1 PATH="$(BIN):$$PATH" $(GO) test -race -count=1 -timeout 20m ./...
+
+.PHONY: test-short
+test-short: ## Fast tests only (no integration suites)
+	CGO_ENABLED=1 $(GO) test -race ./...
+
+.PHONY: lint
+lint: tools ## go vet + staticcheck + gofmt
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(BIN)/staticcheck ./...
+
+.PHONY: check-deps
+check-deps: ## Fail if any Lambda function links CDK or jsii
+	@bad=$$($(GO) list -deps ./functions/... 2>/dev/null | grep -E 'aws-cdk-go|jsii-runtime-go|constructs-go' || true); \
+	  if [ -n "$$bad" ]; then echo "functions must not depend on CDK/jsii:"; echo "$$bad"; exit 1; fi; \
+	  echo "check-deps: no function links CDK or jsii"
+
+.PHONY: bench
+bench: build ## Run the benchmarks and print a report for docs/benchmarks.md
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+
+.PHONY: clean
+clean: ## Remove build output
+	rm -rf $(BIN) dist

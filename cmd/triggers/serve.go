@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/triggershq/triggers/pkg/auth"
+	"github.com/triggershq/triggers/pkg/boltstore"
+	"github.com/triggershq/triggers/pkg/event"
+	"github.com/triggershq/triggers/pkg/httpapi"
+)
+
+// serveConfig is everything `triggers serve` reads from its flags and env.
+type serveConfig struct {
+	addr            string
+	dataDir         string
+	retention       time.Duration
+	maxBodyBytes    int64
+	logLevel        slog.Level
+	shutdownTimeout time.Duration
+	sweepEvery      time.Duration
+	envAPIKey       string // TRIGGERS_API_KEY; never logged
+}
+
+func parseServe(args []string, e env) (serveConfig, error) {
+	var c serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address (host:port; port 0 picks a free one)")
+	fs.StringVar(&c.dataDir, "data", "./data", "data directory: the event store and credentials.json")
+	fs.DurationVar(&c.retention, "retention", event.DefaultRetention, "how long events are kept")
+	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", 256<<10, "largest accepted request body")
+	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 25*time.Second, "how long to let in-flight requests finish on SIGTERM")
+	fs.DurationVar(&c.sweepEvery, "sweep-every", time.Minute, "how often expired events are removed")
+	if err := fs.Parse(args); err != nil {
+		return c, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return c, usagef("serve takes no arguments, got %q", fs.Args())
+	}
+	if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		return c, usagef("bad --log-level %q", *level)
+	}
+	if c.retention < time.Minute {
+		return c, usagef("--retention must be at least 1m")
+	}
+	if c.maxBodyBytes < 1024 {
+		return c, usagef("--max-body-bytes must be at least 1024")
+	}
+	c.envAPIKey = e.getenv("TRIGGERS_API_KEY")
+	return c, nil
+}
+
+func runServe(ctx context.Context, args []string, e env) error {
+	c, err := parseServe(args, e)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: c.logLevel}))
+
+	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	keyring, err := openKeyring(c, e, logger)
+	if err != nil {
+		return err
+	}
+	authn, err := auth.New(auth.Config{Keyring: keyring})
+	if err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+
+	store, err := boltstore.Open(filepath.Join(c.dataDir, "triggers.db"), boltstore.Options{Logger: logger, OutboxRetention: c.retention})
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer store.Close()
+
+	api, err := httpapi.New(httpapi.Config{
+		Store:        store,
+		Auth:         authn,
+		Limiter:      auth.NewMemoryLimiter(auth.LimiterConfig{}),
+		Logger:       logger,
+		IDs:          &event.IDs{},
+		Retention:    c.retention,
+		MaxBodyBytes: c.maxBodyBytes,
+		Version:      version,
+	})
+	if err != nil {
+		return fmt.Errorf("http api: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.addr, err)
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(e.stdout, "Triggers %s listening on %s (data in %s)\n", version, url, c.dataDir)
+	logger.Info("listening", "url", url, "data", c.dataDir, "version", version)
+
+	bg, stopBackground := context.WithCancel(context.Background())
+	defer stopBackground()
+	go store.RunSweeper(bg, c.sweepEvery)
+
+	return serveUntilDone(ctx, newHTTPServer(api.Handler(), logger), ln, c.shutdownTimeout, logger)
+}
+
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// serveUntilDone serves until ctx is cancelled (SIGINT/SIGTERM), then stops
+// accepting, lets in-flight requests finish within timeout, and returns nil:
+// a clean shutdown exits 0.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration, logger *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", timeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
