@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 
 	"go.etcd.io/bbolt"
 
@@ -47,6 +48,7 @@ func (s *Store) update(ctx context.Context, op string, fn func(tx *bbolt.Tx) err
 func (s *Store) commitLoop() {
 	defer close(s.stopped)
 	batch := make([]*write, 0, s.opts.MaxBatch)
+	busy := false // the last commit carried more than one write
 	for {
 		batch = batch[:0]
 		select {
@@ -63,16 +65,22 @@ func (s *Store) commitLoop() {
 				}
 			}
 		}
-		batch = s.gather(batch)
+		batch = s.gather(batch, busy)
+		busy = len(batch) > 1
 		s.commit(batch)
 	}
 }
 
-// gather adds the writes already queued, and with a BatchDelay waits that
-// long for more.
-func (s *Store) gather(batch []*write) []*write {
+// gather adds the writes already queued and, when the store is busy
+// (the last commit was shared), waits up to BatchDelay for more. A lone
+// writer therefore never waits, and under load the batches fill up.
+func (s *Store) gather(batch []*write, busy bool) []*write {
+	// Writers the last commit just released are runnable but may not have
+	// queued their next write yet; yielding once lets them, which roughly
+	// doubles the batch under load at the cost of a microsecond when idle.
+	runtime.Gosched()
 	var timeout <-chan struct{}
-	if s.opts.BatchDelay > 0 {
+	if busy && s.opts.BatchDelay > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), s.opts.BatchDelay)
 		defer cancel()
 		timeout = ctx.Done()
@@ -123,6 +131,9 @@ func (s *Store) commit(batch []*write) {
 		}
 		if err != nil {
 			s.log.Error("boltstore: commit failed", "writes", len(batch), "err", err)
+		} else {
+			s.commits.Add(1)
+			s.writesDone.Add(uint64(len(batch)))
 		}
 		for _, w := range batch {
 			w.done <- err
@@ -139,4 +150,15 @@ func safeCall(fn func(tx *bbolt.Tx) error, tx *bbolt.Tx) (err error) {
 		}
 	}()
 	return fn(tx)
+}
+
+// Stats counts the group commits since Open.
+type Stats struct {
+	Commits uint64 // write transactions committed (one fsync each)
+	Writes  uint64 // writes (Put, Ack, ...) they carried; Writes/Commits is the mean batch size
+}
+
+// Stats returns the commit counters, for metrics and benchmarks.
+func (s *Store) Stats() Stats {
+	return Stats{Commits: s.commits.Load(), Writes: s.writesDone.Load()}
 }
