@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -92,7 +93,17 @@ type authFixture struct {
 func newAuthFixture(t testing.TB, c *clock) *authFixture {
 	t.Helper()
 	s := loadSharedCreds(t)
-	a, err := auth.New(auth.Config{Keyring: auth.StaticKeyring(s.creds), Now: c.Now})
+	// Each env has its own credentials file holding the shared keys, read
+	// through the single binary's FileKeyring.
+	path := filepath.Join(t.TempDir(), "credentials.json")
+	if err := auth.UpdateCredentialsFile(path, func(f *auth.Credentials) error { *f = *s.creds.Clone(); return nil }); err != nil {
+		t.Fatalf("write credentials: %v", err)
+	}
+	keyring, err := auth.OpenFileKeyring(path, auth.FileKeyringOptions{Now: c.Now})
+	if err != nil {
+		t.Fatalf("open keyring: %v", err)
+	}
+	a, err := auth.New(auth.Config{Keyring: keyring, Now: c.Now})
 	if err != nil {
 		t.Fatalf("auth.New: %v", err)
 	}
