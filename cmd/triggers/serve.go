@@ -27,6 +27,7 @@ type serveConfig struct {
 	logLevel        slog.Level
 	shutdownTimeout time.Duration
 	sweepEvery      time.Duration
+	tokenTTL        time.Duration
 	envAPIKey       string // TRIGGERS_API_KEY; never logged
 }
 
@@ -41,6 +42,7 @@ func parseServe(args []string, e env) (serveConfig, error) {
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 25*time.Second, "how long to let in-flight requests finish on SIGTERM")
 	fs.DurationVar(&c.sweepEvery, "sweep-every", time.Minute, "how often expired events are removed")
+	fs.DurationVar(&c.tokenTTL, "token-ttl", 24*time.Hour, "lifetime of the bearer tokens POST /token issues")
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err.Error()}
 	}
@@ -52,6 +54,9 @@ func parseServe(args []string, e env) (serveConfig, error) {
 	}
 	if c.retention < time.Minute {
 		return c, usagef("--retention must be at least 1m")
+	}
+	if c.tokenTTL < time.Second || c.tokenTTL > 7*24*time.Hour {
+		return c, usagef("--token-ttl must be between 1s and 168h")
 	}
 	if c.maxBodyBytes < 1024 {
 		return c, usagef("--max-body-bytes must be at least 1024")
@@ -74,7 +79,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	authn, err := auth.New(auth.Config{Keyring: keyring})
+	authn, err := auth.New(auth.Config{Keyring: keyring, TokenTTL: c.tokenTTL})
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
