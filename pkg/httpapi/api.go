@@ -181,8 +181,19 @@ func (a *API) serve(table []routes.Route) http.Handler {
 	for _, path := range paths {
 		mux.Handle(path, a.methodNotAllowed(path, allowed[path]))
 	}
-	mux.Handle("/", a.fallback(a.notFound))
-	return a.middleware(mux)
+	notFound := a.fallback(a.notFound)
+	mux.Handle("/", notFound)
+	// The catch-all does not see every request: a CONNECT or an
+	// authority-form target has no path for "/" to match, and the mux would
+	// answer with its own text/plain 404. Ask the mux first.
+	dispatch := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" {
+			notFound.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	return a.middleware(dispatch)
 }
 
 // route wraps a route's handler with its auth requirement and error writing.
