@@ -210,11 +210,17 @@ func (a *Authenticator) verifyLegacy(ctx context.Context, ix *keyIndex, apiKey s
 
 // hashCheck runs one argon2id verification once a slot is free.
 func (a *Authenticator) hashCheck(ctx context.Context, p phc, plaintext string) (bool, error) {
+	busy := func() error {
+		return &event.Error{Code: event.CodeUnavailable, Message: "too many concurrent token requests",
+			RetryAfterSeconds: 1, Err: fmt.Errorf("wait for hashing slot: %w", ctx.Err())}
+	}
+	if ctx.Err() != nil { // select would pick a free slot half the time
+		return false, busy()
+	}
 	select {
 	case a.sem <- struct{}{}:
 	case <-ctx.Done():
-		return false, &event.Error{Code: event.CodeUnavailable, Message: "too many concurrent token requests",
-			RetryAfterSeconds: 1, Err: fmt.Errorf("wait for hashing slot: %w", ctx.Err())}
+		return false, busy()
 	}
 	defer func() { <-a.sem }()
 	return p.verify(plaintext), nil

@@ -48,6 +48,8 @@ const (
 // strict so that each value has exactly one spelling.
 var b64 = base64.RawStdEncoding.Strict()
 
+const b64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
 // phc is a parsed argon2id PHC string.
 type phc struct {
 	memory  uint32 // KiB
@@ -148,8 +150,9 @@ func decodeB64(s string, minLen, maxLen int) ([]byte, error) {
 	if b64.DecodedLen(len(s)) > maxLen {
 		return nil, fmt.Errorf("longer than %d bytes", maxLen)
 	}
+	// The decoder skips '\r' and '\n'; only the alphabet itself is allowed.
 	b, err := b64.DecodeString(s)
-	if err != nil {
+	if err != nil || strings.Trim(s, b64Alphabet) != "" {
 		return nil, errors.New("not unpadded standard base64")
 	}
 	if len(b) < minLen {
