@@ -63,6 +63,12 @@ func TestOverRealHTTP(t *testing.T) {
 		t.Errorf("chunked create: got %d %s, want 201", res.StatusCode, body)
 	}
 
+	// Go's mux redirects unclean paths before any route runs (docs/api.md).
+	res, _ = rawExchange(t, srv, "GET /inbox/../health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	if res.StatusCode != http.StatusTemporaryRedirect || res.Header.Get("Location") != "/health" {
+		t.Errorf("unclean path: got %d to %q, want 307 to /health", res.StatusCode, res.Header.Get("Location"))
+	}
+
 	for _, raw := range []string{
 		"CONNECT triggers.test:443 HTTP/1.1\r\nHost: triggers.test:443\r\n\r\n",
 		"GET * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
