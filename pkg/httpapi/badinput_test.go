@@ -249,6 +249,7 @@ func TestBadInput(t *testing.T) {
 		inbox("semicolon separator", "limit=5;type=a", invalid, event.CodeInvalid, "query"),
 		inbox("limit 1", "limit=1", ok, ""),
 		inbox("limit 100 with leading zero", "limit=0100", ok, ""),
+		inbox("limit with many leading zeros", "limit=000000001", ok, ""),
 		inbox("unknown parameter ignored", "_=1700000000&limit=5", ok, ""),
 		inbox("filters", "type=seed.event&source=tests", ok, ""),
 

@@ -77,6 +77,8 @@ func unsupportedMedia(w http.ResponseWriter, r *http.Request, accepted string) e
 func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
 	tooLarge := event.Errorf(event.CodeTooLarge, "request body exceeds the limit of %d bytes", max)
 	if r.ContentLength > max {
+		// The rest of the body is not worth reading to keep the connection.
+		w.Header().Set("Connection", "close")
 		return nil, tooLarge
 	}
 	if r.Body == nil || r.Body == http.NoBody {
@@ -86,6 +88,9 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error)
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
+		// MaxBytesReader cannot tell the server to close through our
+		// ResponseWriter wrapper, so say it in the header.
+		w.Header().Set("Connection", "close")
 		return nil, tooLarge
 	case err != nil:
 		// The client went away or sent a broken chunked encoding.

@@ -97,8 +97,8 @@ func parseInboxQuery(raw string) (event.ListQuery, error) {
 // parseLimit accepts only plain decimal digits (no sign, exponent or
 // spaces) in 1..MaxListLimit.
 func parseLimit(s string) (int, bool) {
-	if len(s) > 4 {
-		return 0, false // also keeps 0000000001 from being a thing
+	if len(s) > 9 { // leading zeros are fine; Atoi cannot overflow
+		return 0, false
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
