@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -218,5 +217,6 @@ func domainField(in string, err error) *fieldError {
 	if errors.As(err, &e) {
 		return &fieldError{in: in, kind: kindValue, err: e}
 	}
-	return &fieldError{in: in, kind: kindValue, err: event.Invalid("", "%s", fmt.Sprint(err))}
+	// Domain validators return *event.Error; anything else is not shown.
+	return &fieldError{in: in, kind: kindValue, err: event.Invalid("", "invalid input")}
 }

@@ -11,10 +11,13 @@ import (
 
 type httpapiConfig = httpapi.Config
 
-// fixedLimiter always asks the client to wait.
-type fixedLimiter struct{ wait time.Duration }
+// fixedLimiter always answers the same.
+type fixedLimiter struct {
+	wait time.Duration
+	err  error
+}
 
-func (l fixedLimiter) Allow(context.Context, string) (time.Duration, error) { return l.wait, nil }
+func (l fixedLimiter) Allow(context.Context, string) (time.Duration, error) { return l.wait, l.err }
 func (l fixedLimiter) Failed(context.Context, string) error                 { return nil }
 
 // faultStore is the real store with faults injected per method: a nil

@@ -66,6 +66,7 @@ func saneRequestID(id string) bool {
 // request id and headers, the access log, then panic recovery (inside the
 // log, so a recovered panic is logged with its 500).
 func (a *API) middleware(next http.Handler) http.Handler {
+	inner := a.recoverer(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Durations come from the monotonic wall clock on purpose: they
 		// measure this process, not domain time, which is a.now's job.
@@ -81,7 +82,7 @@ func (a *API) middleware(next http.Handler) http.Handler {
 		h.Set("Cache-Control", "no-store")
 		rec := &recorder{ResponseWriter: w}
 		defer func() { a.logAccess(r, info, rec, time.Since(start)) }()
-		a.recoverer(next).ServeHTTP(rec, r)
+		inner.ServeHTTP(rec, r)
 	})
 }
 

@@ -134,8 +134,8 @@ func (fs fieldErrors) orNil() error {
 	return fs
 }
 
-// problemFor builds the problem for err and says whether err is ours (5xx
-// with an internal cause) so the caller logs it.
+// problemFor builds the problem document for err. CodeInternal (and any
+// error without a known code) gets the generic detail, never err's text.
 func problemFor(err error) Problem {
 	code := event.ErrorCode(err)
 	status := StatusFor(code)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"net"
 	"net/http"
@@ -57,7 +58,11 @@ func (a *API) token(w http.ResponseWriter, r *http.Request) error {
 	if a.limiter != nil {
 		wait, err := a.limiter.Allow(ctx, client)
 		if err != nil {
-			return err
+			// Fail closed: a limiter we cannot read must not turn into
+			// unlimited guessing.
+			return &event.Error{Code: event.CodeUnavailable, RetryAfterSeconds: 1,
+				Message: "cannot check the attempt limit right now; retry later",
+				Err:     fmt.Errorf("token: attempt limiter: %w", err)}
 		}
 		if wait > 0 {
 			return &event.Error{Code: event.CodeRateLimited, RetryAfterSeconds: retryAfterSeconds(wait),

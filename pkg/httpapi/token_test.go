@@ -1,9 +1,11 @@
 package httpapi_test
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,5 +82,20 @@ func TestRetryAfterRoundsUp(t *testing.T) {
 	res.wantStatus(t, http.StatusTooManyRequests)
 	if got := res.Header.Get("Retry-After"); got != "2" {
 		t.Errorf("Retry-After for 1.5s: got %q, want 2", got)
+	}
+}
+
+// A limiter that cannot be read fails closed: 503, and no hashing.
+func TestTokenLimiterDown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, func(c *httpapiConfig) { c.Limiter = fixedLimiter{err: errors.New("limiter table gone")} })
+	e.allow5xx = true
+	res := e.do(req{method: "POST", target: "/token", header: jsonCT, body: `{"api_key":` + quote(e.auth.plain[keyFull]) + `}`})
+	res.wantStatus(t, http.StatusServiceUnavailable)
+	if p := res.problem(t); p.Code != event.CodeUnavailable || res.Header.Get("Retry-After") == "" {
+		t.Errorf("got %+v, Retry-After %q; want unavailable with Retry-After", p, res.Header.Get("Retry-After"))
+	}
+	if !strings.Contains(e.logs.String(), "limiter table gone") {
+		t.Error("the limiter's failure is not logged")
 	}
 }
