@@ -145,10 +145,14 @@ func (b *builder) addAPI() {
 		settings := map[string]interface{}{}
 		for _, r := range b.routes {
 			if r.Path == TokenPath {
-				settings[r.Pattern()] = &awsapigatewayv2.CfnStage_RouteSettingsProperty{
-					ThrottlingRateLimit:    jsii.Number(b.cfg.TokenThrottleRate),
-					ThrottlingBurstLimit:   jsii.Number(float64(b.cfg.TokenThrottleBurst)),
-					DetailedMetricsEnabled: jsii.Bool(true),
+				// RouteSettings is untyped JSON in the CloudFormation schema:
+				// a CfnStage_RouteSettingsProperty here would be rendered with
+				// camelCase keys, which CloudFormation ignores. Plain
+				// PascalCase keys, pinned by TestStage.
+				settings[r.Pattern()] = map[string]interface{}{
+					"ThrottlingRateLimit":    b.cfg.TokenThrottleRate,
+					"ThrottlingBurstLimit":   b.cfg.TokenThrottleBurst,
+					"DetailedMetricsEnabled": true,
 				}
 			}
 		}
