@@ -51,7 +51,7 @@ type Config struct {
 	Keyring  Keyring
 	Issuer   string        // the iss claim; default "triggers"
 	Audience string        // the aud claim; default "triggers-api"
-	TokenTTL time.Duration // lifetime of issued tokens, 1s to 30 days; default 24h
+	TokenTTL time.Duration // lifetime of issued tokens, whole seconds, 1s to 30 days; default 24h
 	Now      func() time.Time
 	// MaxConcurrentHashes bounds how many argon2id verifications (19 MiB
 	// each) run at once, so a flood of token requests cannot exhaust
@@ -86,6 +86,7 @@ func New(cfg Config) (*Authenticator, error) {
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = DefaultTokenTTL
 	}
+	cfg.TokenTTL = cfg.TokenTTL.Truncate(time.Second) // exp has second precision
 	if cfg.TokenTTL < time.Second || cfg.TokenTTL > maxTokenTTL {
 		return nil, fmt.Errorf("auth: TokenTTL %v outside [1s, %v]", cfg.TokenTTL, maxTokenTTL)
 	}

@@ -140,7 +140,7 @@ func TestAuthorizeRejects(t *testing.T) {
 		{"tampered claims", "Bearer " + tampered, "token signature invalid"},
 		{"bad signature bits", "Bearer " + badSig, ""},
 		{"truncated signature", "Bearer " + good[:len(good)-3], "token signature invalid"},
-		{"signature bad length", "Bearer " + good[:len(good)-4], "token malformed"},
+		{"signature bad length", "Bearer " + good[:len(good)-2], "token malformed"}, // 41 base64 chars: no such length
 		{"wrong secret", "Bearer " + forge(t, goodHeader("k1"), goodClaims(id, now), []byte("another-secret-that-is-32-bytes-long!!")), "token signature invalid"},
 		{"alg none empty signature", "Bearer " + noneTok, "malformed bearer token"},
 		{"alg none with signature", "Bearer " + noneTok + parts[2], "token algorithm not accepted"},
