@@ -55,7 +55,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			continue
 		}
 		lines++
-		for _, k := range []string{"request_id", "method", "route", "status", "duration", "bytes"} {
+		for _, k := range []string{"request_id", "method", "route", "status", "duration_ms", "bytes"} {
 			if _, ok := rec[k]; !ok {
 				t.Errorf("access line lacks %s: %s", k, sc.Text())
 			}

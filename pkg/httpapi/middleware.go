@@ -123,7 +123,9 @@ func (a *API) logAccess(r *http.Request, info *requestInfo, rec *recorder, d tim
 		slog.String("method", r.Method),
 		slog.String("route", info.route),
 		slog.Int("status", status),
-		slog.Duration("duration", d),
+		// Milliseconds as a float: JSON handlers would print a Duration as
+		// integer nanoseconds, which nobody reads correctly at a glance.
+		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 		slog.Int64("bytes", rec.bytes),
 	}
 	if info.keyID != "" {
