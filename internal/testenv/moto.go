@@ -61,9 +61,49 @@ func StopMoto() {
 	}
 }
 
-func startMoto() (*Moto, error) {
+// serialisedDynamoDB runs moto_server with its DynamoDB requests handled one
+// at a time. moto serves every request on its own thread, and its DynamoDB
+// backend takes no lock: a conditional write reads the item, evaluates the
+// condition, then writes, so two racing conditional writes can both succeed.
+// (Measured here: of 400 rounds of 8 concurrent PutItem with
+// attribute_not_exists on one key, 231 had more than one winner.) Real
+// DynamoDB makes every single-item write atomic, and the suites that prove
+// "exactly one of several racing writers wins" must be able to rely on that.
+// Other services keep moto's concurrency, so SQS long polls still overlap.
+// If this Python cannot import moto, it execs the plain moto_server.
+const serialisedDynamoDB = `
+import os, sys, threading
+try:
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.server import main
+except ImportError as err:
+    sys.stderr.write("testenv: %s: DynamoDB requests will not be serialised\n" % err)
+    os.execvp("moto_server", ["moto_server"] + sys.argv[1:])
+lock = threading.Lock()
+call_action = DynamoHandler.call_action
+def serialised(self):
+    with lock:
+        return call_action(self)
+DynamoHandler.call_action = serialised
+main(sys.argv[1:])
+`
+
+// motoCommand returns the command line that starts moto on port: through
+// python3 with serialisedDynamoDB when there is a python3, else moto_server.
+func motoCommand(port int) (*exec.Cmd, error) {
+	args := []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)}
+	if py, err := exec.LookPath("python3"); err == nil {
+		return exec.Command(py, append([]string{"-c", serialisedDynamoDB}, args...)...), nil
+	}
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
+		return nil, fmt.Errorf("moto_server not on PATH: %w", err)
+	}
+	return exec.Command(bin, args...), nil
+}
+
+func startMoto() (*Moto, error) {
+	if _, err := exec.LookPath("moto_server"); err != nil {
 		return nil, fmt.Errorf("moto_server not on PATH: %w", err)
 	}
 	for attempt := 0; attempt < 3; attempt++ {
@@ -71,7 +111,10 @@ func startMoto() (*Moto, error) {
 		if err != nil {
 			return nil, err
 		}
-		cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+		cmd, err := motoCommand(port)
+		if err != nil {
+			return nil, err
+		}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		if os.Getenv("TRIGGERS_MOTO_LOG") != "" {
 			cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
