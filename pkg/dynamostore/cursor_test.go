@@ -41,7 +41,7 @@ func TestCursorValidation(t *testing.T) {
 	// prove nothing.
 	sum := sha256.Sum256([]byte{0})
 	emptyFP := hex.EncodeToString(sum[:8])
-	valid := rawCursor(`{"v":1,"f":"` + emptyFP + `","p":["` + id + `","-"]}`)
+	valid := rawCursor(`{"v":1,"f":"` + emptyFP + `","p":["<` + id + `","<=` + id + `"]}`)
 	if _, err := s.ListPending(context.Background(), event.ListQuery{Cursor: valid}); event.ErrorCode(err) != event.CodeUnavailable {
 		t.Fatalf("well-formed cursor: got %v, want the unreachable store's unavailable error", err)
 	}
@@ -54,13 +54,16 @@ func TestCursorValidation(t *testing.T) {
 		{"padded base64", base64.URLEncoding.EncodeToString([]byte(`{"v":1}`)), event.ListQuery{}},
 		{"not json", rawCursor("hello"), event.ListQuery{}},
 		{"json array", rawCursor(`[1,2]`), event.ListQuery{}},
-		{"wrong version", rawCursor(`{"v":2,"f":"` + emptyFP + `","p":["` + id + `","-"]}`), event.ListQuery{}},
-		{"unknown field", rawCursor(`{"v":1,"f":"` + emptyFP + `","p":["` + id + `","-"],"table":"other"}`), event.ListQuery{}},
-		{"trailing data", rawCursor(`{"v":1,"f":"` + emptyFP + `","p":["` + id + `","-"]}{}`), event.ListQuery{}},
-		{"other shard count", rawCursor(`{"v":1,"f":"` + emptyFP + `","p":["` + id + `","-","-"]}`), event.ListQuery{}},
+		{"wrong version", rawCursor(`{"v":2,"f":"` + emptyFP + `","p":["<` + id + `","-"]}`), event.ListQuery{}},
+		{"unknown field", rawCursor(`{"v":1,"f":"` + emptyFP + `","p":["<` + id + `","-"],"table":"other"}`), event.ListQuery{}},
+		{"trailing data", rawCursor(`{"v":1,"f":"` + emptyFP + `","p":["<` + id + `","-"]}{}`), event.ListQuery{}},
+		{"other shard count", rawCursor(`{"v":1,"f":"` + emptyFP + `","p":["<` + id + `","-","-"]}`), event.ListQuery{}},
 		{"all exhausted", rawCursor(`{"v":1,"f":"` + emptyFP + `","p":["-","-"]}`), event.ListQuery{}},
-		{"not an id", rawCursor(`{"v":1,"f":"` + emptyFP + `","p":["EVT#x","-"]}`), event.ListQuery{}},
-		{"uppercase id", rawCursor(`{"v":1,"f":"` + emptyFP + `","p":["` + strings.ToUpper(id) + `","-"]}`), event.ListQuery{}},
+		{"not an id", rawCursor(`{"v":1,"f":"` + emptyFP + `","p":["<EVT#x","-"]}`), event.ListQuery{}},
+		{"id without bound", rawCursor(`{"v":1,"f":"` + emptyFP + `","p":["` + id + `","-"]}`), event.ListQuery{}},
+		{"empty position", rawCursor(`{"v":1,"f":"` + emptyFP + `","p":["","-"]}`), event.ListQuery{}},
+		{"other bound", rawCursor(`{"v":1,"f":"` + emptyFP + `","p":[">` + id + `","-"]}`), event.ListQuery{}},
+		{"uppercase id", rawCursor(`{"v":1,"f":"` + emptyFP + `","p":["<` + strings.ToUpper(id) + `","-"]}`), event.ListQuery{}},
 		{"other filter", valid, event.ListQuery{Type: "order.created"}},
 		{"huge", strings.Repeat("A", 5000), event.ListQuery{}},
 	} {

@@ -55,7 +55,7 @@ func (s *Store) ListPending(ctx context.Context, q event.ListQuery) (event.Page,
 // shardReader is one shard's side of the merge.
 type shardReader struct {
 	pk   string        // the shard's partition key value in the index
-	pos  string        // exclusive start id for the next query; "" = newest
+	pos  position      // where the next query starts
 	more bool          // items may remain beyond buf
 	lek  string        // where the last query stopped, when more
 	buf  []event.Event // read, not yet consumed, newest first
@@ -73,19 +73,16 @@ type merge struct {
 	filtered bool
 }
 
-func (s *Store) newMerge(q event.ListQuery, positions []string) *merge {
+func (s *Store) newMerge(q event.ListQuery, positions []position) *merge {
 	m := &merge{s: s, q: q, index: indexPending, idxPK: attrGSI1PK, idxSK: attrGSI1SK,
 		out: []event.Event{}, filtered: q.Source != ""}
 	if q.Type != "" {
 		m.index, m.idxPK, m.idxSK = indexPendingByType, attrGSI2PK, attrGSI2SK
 	}
 	for i, p := range positions {
-		r := &shardReader{pk: pendingPK(i), pos: p, more: p != exhausted}
+		r := &shardReader{pk: pendingPK(i), pos: p, more: !p.exhausted}
 		if q.Type != "" {
 			r.pk = pTypePK(q.Type, i)
-		}
-		if !r.more {
-			r.pos = ""
 		}
 		m.readers = append(m.readers, r)
 	}
@@ -142,8 +139,9 @@ func (m *merge) advance() []*shardReader {
 		}
 		var need []*shardReader
 		for _, r := range m.readers {
-			// A dry shard's unread items are all older than r.pos.
-			if len(r.buf) == 0 && r.more && (r.pos == "" || cand == nil || r.pos > cand.buf[0].ID) {
+			// A dry shard's unread items are all older than (or at, for an
+			// inclusive position) r.pos.id; ids are unique across shards.
+			if len(r.buf) == 0 && r.more && (r.pos.id == "" || cand == nil || r.pos.id > cand.buf[0].ID) {
 				need = append(need, r)
 			}
 		}
@@ -152,9 +150,9 @@ func (m *merge) advance() []*shardReader {
 		}
 		e := cand.buf[0]
 		cand.buf = cand.buf[1:]
-		cand.pos = e.ID
+		cand.pos = position{id: e.ID}
 		if len(cand.buf) == 0 && cand.more {
-			cand.pos = cand.lek
+			cand.pos = position{id: cand.lek}
 		}
 		// The index can hold expired items until TTL deletes them, and (on
 		// AWS, briefly) an acked item's old copy: skip both.
@@ -166,15 +164,25 @@ func (m *merge) advance() []*shardReader {
 }
 
 // positions is the cursor state after advance, and whether anything remains.
-func (m *merge) positions() ([]string, bool) {
-	ps := make([]string, len(m.readers))
+//
+// A shard with events read but not consumed resumes at its first unconsumed
+// event, inclusive, rather than after its last consumed one (or from the
+// top, if none was): its next query must not see events stored after this
+// page was read, which are newer than everything the walk has returned and
+// belong to a fresh listing, not to the middle of this one.
+func (m *merge) positions() ([]position, bool) {
+	ps := make([]position, len(m.readers))
 	more := false
 	for i, r := range m.readers {
-		if len(r.buf) == 0 && !r.more {
-			ps[i] = exhausted
+		switch {
+		case len(r.buf) > 0:
+			ps[i] = position{id: r.buf[0].ID, inclusive: true}
+		case r.more:
+			ps[i] = r.pos
+		default:
+			ps[i] = position{exhausted: true}
 			continue
 		}
-		ps[i] = r.pos
 		more = true
 	}
 	return ps, more
@@ -213,11 +221,17 @@ func (m *merge) query(ctx context.Context, r *shardReader, size int) error {
 		Limit:                     aws.Int32(int32(size)),
 		ReturnConsumedCapacity:    m.s.capacityMode(),
 	}
-	if r.pos != "" {
-		in.ExclusiveStartKey = map[string]types.AttributeValue{
-			m.idxPK: str(r.pk), m.idxSK: str(r.pos),
-			attrPK: str(EventKeyPrefix + r.pos), attrSK: str(eventSK),
+	// The position is a key condition on the index sort key (the id), not
+	// an ExclusiveStartKey: it can be inclusive, and the cursor never has
+	// to carry or rebuild a table key.
+	if r.pos.id != "" {
+		op := "<"
+		if r.pos.inclusive {
+			op = "<="
 		}
+		*in.KeyConditionExpression += " AND #isk " + op + " :pos"
+		in.ExpressionAttributeNames["#isk"] = m.idxSK
+		in.ExpressionAttributeValues[":pos"] = str(r.pos.id)
 	}
 	if m.filtered {
 		in.FilterExpression = aws.String("#source = :source")
@@ -245,7 +259,7 @@ func (m *merge) query(ctx context.Context, r *shardReader, size int) error {
 			return event.Internal("list "+r.pk, fmt.Errorf("last evaluated key without %s", m.idxSK))
 		}
 		if len(r.buf) == 0 {
-			r.pos = r.lek
+			r.pos = position{id: r.lek}
 		}
 	}
 	return nil

@@ -208,3 +208,23 @@ func TestListFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestCursorBoundsUntouchedShard: a shard that the first page read but took
+// nothing from must resume at its newest unconsumed event, not at its top,
+// or events stored into it after the page would appear in the middle of the
+// walk, out of order.
+func TestCursorBoundsUntouchedShard(t *testing.T) {
+	t.Parallel()
+	c := newClock(start)
+	s := newStore(t, dynamostore.Options{Now: c.Now})
+	ctx := context.Background()
+	old := putInShards(t, s, c, []int{1, 1, 1, 1, 1})
+	newer := putInShards(t, s, c, []int{0, 0, 0, 0, 0})
+	p, err := s.ListPending(ctx, event.ListQuery{Limit: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameIDs(t, "first page", idsOf(p.Events), reversed(idsOf(newer)))
+	putInShards(t, s, c, []int{1, 1, 0}) // after the walk began
+	sameIDs(t, "rest of the walk", idsOf(listAll(t, s, event.ListQuery{Limit: 5, Cursor: p.Next})), reversed(idsOf(old)))
+}
