@@ -86,9 +86,15 @@ check-deps: ## Fail if any Lambda function links CDK or jsii
 	  if [ -n "$$bad" ]; then echo "functions must not depend on CDK/jsii:"; echo "$$bad"; exit 1; fi; \
 	  echo "check-deps: no function links CDK or jsii"
 
+BENCH_OUT ?= dist/bench-$(shell date -u +%Y%m%d-%H%M).md
+
 .PHONY: bench
-bench: build ## Run the benchmarks and print a report for docs/benchmarks.md
-	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+bench: build-cli ## Run the HTTP and Go benchmarks; the report goes to stdout and dist/bench-*.md
+	@mkdir -p dist
+	{ $(GO) run ./internal/benchhttp -binary $(TRIGGERS) -cache $(CURDIR)/dist/bench-cache; \
+	  echo '### Go benchmarks'; echo; echo '```'; \
+	  $(GO) test -run '^$$' -bench . -benchmem ./pkg/auth ./pkg/boltstore ./pkg/webhook ./pkg/httpapi; \
+	  echo '```'; } | tee $(BENCH_OUT)
 
 .PHONY: clean
 clean: ## Remove build output

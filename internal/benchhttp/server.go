@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// benchKey is the operator key the benchmark servers accept; it exists only
+// for the life of the benchmark's temporary data directories.
+const benchKey = "benchmark-operator-key-0123456789abcdef"
+
+type server struct {
+	url string
+	cmd *exec.Cmd
+}
+
+var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
+
+// startServer runs `triggers serve` on a free port with its logs discarded
+// (logging every request would measure the terminal, not the server).
+func startServer(binary, dataDir string) (*server, error) {
+	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--log-level", "error")
+	cmd.Env = append(os.Environ(), "TRIGGERS_API_KEY="+benchKey)
+	cmd.Stderr = io.Discard
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	select {
+	case u := <-found:
+		return &server{url: u, cmd: cmd}, nil
+	case <-time.After(5 * time.Minute):
+		_ = cmd.Process.Kill()
+		return nil, fmt.Errorf("server did not start")
+	}
+}
+
+func (s *server) stop() {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func (s *server) token(ctx context.Context, hc *http.Client) (string, error) {
+	form := url.Values{"username": {"api"}, "password": {benchKey}}
+	req, err := http.NewRequestWithContext(ctx, "POST", s.url+"/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("POST /token: status %d, %v", resp.StatusCode, err)
+	}
+	return tok.AccessToken, nil
+}
+
+// keepAliveClient is one HTTP client whose transport keeps a connection per
+// concurrent worker alive, as a real load generator does.
+func keepAliveClient(conns int) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = conns * 2
+	t.MaxIdleConnsPerHost = conns * 2
+	t.MaxConnsPerHost = 0
+	return &http.Client{Transport: t, Timeout: time.Minute}
+}
