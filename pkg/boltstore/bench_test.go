@@ -51,7 +51,11 @@ func BenchmarkPut(b *testing.B) {
 		{64, -1}, {64, 50 * time.Microsecond}, {64, time.Millisecond}, {64, 5 * time.Millisecond},
 	}
 	for _, tc := range cases {
-		b.Run(fmt.Sprintf("writers=%d/delay=%s", tc.writers, tc.delay), func(b *testing.B) {
+		delay := tc.delay.String()
+		if tc.delay == 0 {
+			delay = "default"
+		}
+		b.Run(fmt.Sprintf("writers=%d/delay=%s", tc.writers, delay), func(b *testing.B) {
 			s := openBench(b, filepath.Join(b.TempDir(), "put.db"), boltstore.Options{BatchDelay: tc.delay})
 			defer s.Close()
 			var ids event.IDs

@@ -54,10 +54,11 @@ func (s *Store) putChunk(ctx context.Context, chunk []event.Event) error {
 	}
 	now := s.timestamp()
 	return s.update(ctx, "put many", func(tx *bbolt.Tx) error {
-		// Ids from event.IDs are increasing, so most keys append at the end
-		// of their buckets: pack those pages full.
-		for _, name := range [][]byte{bucketEvents, bucketPending, bucketOutbox} {
-			tx.Bucket(name).FillPercent = 0.95
+		// Ids from event.IDs are increasing, so every key lands at the end
+		// of its bucket or of its type's or source's range in an index:
+		// pack the pages instead of splitting them half full.
+		for _, name := range allBuckets {
+			tx.Bucket(name).FillPercent = 0.9
 		}
 		for _, p := range batch {
 			_, _, outcome, err := putTx(tx, p.id, p.e, p.rec, now)

@@ -138,8 +138,8 @@ func decodeCursor(s string) ([]byte, error) {
 	return b[1:], nil
 }
 
-// hasControlOrSep reports whether a filter value could never match a stored
+// hasControl reports whether a filter value could never match a stored
 // type or source, because stored ones are validated free of control bytes.
-func hasControlOrSep(s string) bool {
+func hasControl(s string) bool {
 	return bytes.IndexFunc([]byte(s), func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0
 }

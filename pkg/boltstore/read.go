@@ -62,10 +62,10 @@ func (s *Store) ListPending(ctx context.Context, q event.ListQuery) (event.Page,
 			return event.Page{}, err
 		}
 	}
-	page := event.Page{Events: []event.Event{}}
+	page := event.Page{Events: make([]event.Event, 0, limit)}
 	// No stored type or source holds a control byte, so such a filter
 	// matches nothing; answering early also keeps 0x00 out of index seeks.
-	if hasControlOrSep(q.Type) || hasControlOrSep(q.Source) {
+	if hasControl(q.Type) || hasControl(q.Source) {
 		return page, nil
 	}
 	now := s.timestamp()

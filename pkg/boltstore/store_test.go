@@ -2,6 +2,7 @@ package boltstore_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -502,4 +503,37 @@ func TestCloseWaitsForWriters(t *testing.T) {
 		}
 	}
 	b.check(t)
+}
+
+// TestCursorIsStrict: only the exact encoding this store issues is taken,
+// so one position has one cursor and nothing else reaches a seek.
+func TestCursorIsStrict(t *testing.T) {
+	t.Parallel()
+	b := setup(t, boltstore.Options{})
+	for range 3 {
+		b.put(t, "t", 0)
+	}
+	p, err := b.s.ListPending(t.Context(), event.ListQuery{Limit: 1})
+	if err != nil || p.Next == "" {
+		t.Fatalf("ListPending: %v, next %q", err, p.Next)
+	}
+	last := p.Next[len(p.Next)-1]
+	flipped := p.Next[:len(p.Next)-1] + string(last^1) // changes only padding bits or the id
+	raw, err := base64.RawURLEncoding.DecodeString(p.Next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[0] = 2 // a future cursor version
+	otherVersion := base64.RawURLEncoding.EncodeToString(raw)
+	raw[0], raw[7] = 1, 0x40 // an id that is not a UUIDv7
+	notV7 := base64.RawURLEncoding.EncodeToString(raw)
+	for _, c := range []string{flipped, p.Next + "=", strings.ToUpper(p.Next), otherVersion, notV7} {
+		_, err := b.s.ListPending(t.Context(), event.ListQuery{Cursor: c})
+		if c == flipped && err == nil {
+			continue // flipping the last character may land on another valid id
+		}
+		if event.ErrorCode(err) != event.CodeInvalid {
+			t.Fatalf("cursor %q: got %v, want invalid", c, err)
+		}
+	}
 }
