@@ -1,0 +1,400 @@
+// Package functions_test runs the real Lambda function binaries under the
+// AWS Lambda Runtime Interface Emulator, against moto_server, with API
+// Gateway HTTP API v2 events built from testdata/apigw. It is an integration
+// suite: it needs TRIGGERS_INTEGRATION=1 (make test sets it), aws-lambda-rie
+// (make tools installs it into ./bin) and moto_server.
+package functions_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/triggershq/triggers/internal/testenv"
+	"github.com/triggershq/triggers/pkg/auth"
+	"github.com/triggershq/triggers/pkg/dynamostore"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.StopMoto()
+	os.Exit(code)
+}
+
+// functionNames are the functions this suite runs.
+var functionNames = []string{"token", "authorizer", "ingest", "inbox", "ack", "meta"}
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+)
+
+// functionBinary builds every function once per test binary, for this host
+// (the same flags as `make build-functions` but the host's GOOS/GOARCH), and
+// returns the path of the named one.
+func functionBinary(t testing.TB, name string) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "triggers-functions-")
+		if buildErr != nil {
+			return
+		}
+		args := []string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", buildDir + string(os.PathSeparator)}
+		for _, fn := range functionNames {
+			args = append(args, "./functions/"+fn)
+		}
+		cmd := exec.Command("go", args...)
+		cmd.Dir = testenv.RepoRoot(t)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build the functions: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(buildDir, name)
+}
+
+// rieBinary finds aws-lambda-rie on PATH or in the repository's bin/.
+func rieBinary(t testing.TB) string {
+	t.Helper()
+	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
+		return p
+	}
+	p := filepath.Join(testenv.RepoRoot(t), "bin", "aws-lambda-rie")
+	if _, err := os.Stat(p); err != nil {
+		testenv.Unavailable(t, "aws-lambda-rie is not on PATH or in ./bin (run `make tools`)")
+	}
+	return p
+}
+
+// emulator is one function running under its own aws-lambda-rie.
+type emulator struct {
+	name    string
+	url     string
+	cmd     *exec.Cmd
+	out     *lockedBuffer
+	done    chan struct{}
+	invokes int
+}
+
+// startEmulator runs the named function under the emulator on two free
+// loopback ports, with env added to this process's environment (the
+// emulator passes its environment on to the function).
+func startEmulator(t testing.TB, name string, env map[string]string) *emulator {
+	t.Helper()
+	rie := rieBinary(t)
+	bin := functionBinary(t, name)
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		api, rt := testenv.FreePort(t), testenv.FreePort(t)
+		if api == rt {
+			continue
+		}
+		e := &emulator{name: name, url: fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", api),
+			out: &lockedBuffer{}, done: make(chan struct{})}
+		e.cmd = exec.Command(rie,
+			"--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", api),
+			"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", rt),
+			bin)
+		e.cmd.Dir = filepath.Dir(bin)
+		e.cmd.Env = os.Environ()
+		for k, v := range env {
+			e.cmd.Env = append(e.cmd.Env, k+"="+v)
+		}
+		e.cmd.Stdout, e.cmd.Stderr = e.out, e.out
+		e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the emulator starts the function as a child
+		if err := e.cmd.Start(); err != nil {
+			t.Fatalf("start aws-lambda-rie: %v", err)
+		}
+		go func() { _ = e.cmd.Wait(); close(e.done) }()
+		if lastErr = e.waitListening(fmt.Sprintf("127.0.0.1:%d", api)); lastErr == nil {
+			t.Cleanup(e.stop)
+			return e
+		}
+		e.stop()
+	}
+	t.Fatalf("aws-lambda-rie for %s did not start: %v", name, lastErr)
+	return nil
+}
+
+func (e *emulator) waitListening(addr string) error {
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-e.done:
+			return fmt.Errorf("exited early:\n%s", e.out.String())
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("not listening on %s after 15s:\n%s", addr, e.out.String())
+}
+
+func (e *emulator) stop() {
+	if e.cmd.Process != nil {
+		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
+	}
+	<-e.done
+}
+
+// invocation is one invoke's result as the emulator reported it.
+type invocation struct {
+	payload  []byte        // the handler's JSON answer
+	wall     time.Duration // round trip seen by the caller
+	report   report        // the REPORT line of this invoke
+	response events.APIGatewayV2HTTPResponse
+}
+
+// invoke sends ev (marshalled to JSON) and waits for the invoke's REPORT line.
+func (e *emulator) invoke(t testing.TB, ev any) invocation {
+	t.Helper()
+	data, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	resp, err := http.Post(e.url, "application/json", bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("invoke %s: %v\n%s", e.name, err, e.out.String())
+	}
+	payload, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	wall := time.Since(start)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("invoke %s: status %d err %v: %s\n%s", e.name, resp.StatusCode, err, payload, e.out.String())
+	}
+	e.invokes++
+	inv := invocation{payload: payload, wall: wall, report: e.waitReport(t, e.invokes)}
+	if bytes.Contains(payload, []byte(`"errorMessage"`)) {
+		t.Fatalf("invoke %s: the function returned an error: %s", e.name, payload)
+	}
+	return inv
+}
+
+// invokeHTTP sends an API Gateway HTTP API event and decodes the response.
+func (e *emulator) invokeHTTP(t testing.TB, ev events.APIGatewayV2HTTPRequest) invocation {
+	t.Helper()
+	inv := e.invoke(t, ev)
+	if err := json.Unmarshal(inv.payload, &inv.response); err != nil {
+		t.Fatalf("%s: not an HTTP API response: %v: %s", e.name, err, inv.payload)
+	}
+	if inv.response.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(inv.response.Body)
+		if err != nil {
+			t.Fatalf("%s: bad base64 body: %v", e.name, err)
+		}
+		inv.response.Body, inv.response.IsBase64Encoded = string(b), false
+	}
+	return inv
+}
+
+// report is what the emulator's REPORT line (and, on a cold start, its
+// INIT REPORT line) says about one invoke.
+type report struct {
+	duration     time.Duration // "Duration:"
+	initDuration time.Duration // "Init Duration:", first invoke only
+	initPhase    time.Duration // rapid's "INIT REPORT(durationMs: …)", first invoke only
+}
+
+var (
+	reportRE     = regexp.MustCompile(`REPORT RequestId: \S+\s+(?:Init Duration: ([\d.]+) ms\s+)?Duration: ([\d.]+) ms`)
+	initReportRE = regexp.MustCompile(`INIT REPORT\(durationMs: ([\d.]+)\)`)
+)
+
+// waitReport waits for the n-th REPORT line: the emulator prints it just
+// after it has answered the invoke.
+func (e *emulator) waitReport(t testing.TB, n int) report {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out := e.out.String()
+		all := reportRE.FindAllStringSubmatch(out, -1)
+		if len(all) >= n {
+			m := all[n-1]
+			r := report{initDuration: ms(m[1]), duration: ms(m[2])}
+			if n == 1 {
+				if im := initReportRE.FindStringSubmatch(out); im != nil {
+					r.initPhase = ms(im[1])
+				}
+			}
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no REPORT line for invoke %d:\n%s", e.name, n, out)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func ms(s string) time.Duration {
+	if s == "" {
+		return 0
+	}
+	f, _ := strconv.ParseFloat(s, 64)
+	return time.Duration(f * float64(time.Millisecond))
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// world is the AWS side of a test: a fresh table and a fresh secret in moto
+// holding credentials with two API keys.
+type world struct {
+	endpoint string
+	table    string
+	secretID string
+	sm       *secretsmanager.Client
+	db       *dynamodb.Client
+	creds    *auth.Credentials
+	keyA     string // plaintext, every scope
+	keyB     string // plaintext, inbox:read only
+	idA, idB string
+}
+
+var (
+	keysOnce                    sync.Once
+	sharedCreds                 *auth.Credentials
+	sharedA, sharedB, sharedIDA string
+	sharedIDB                   string
+	keysErr                     error
+)
+
+// newWorld creates the table and the secret. The argon2id hashes of the two
+// keys are computed once per test binary.
+func newWorld(t testing.TB) *world {
+	t.Helper()
+	moto := testenv.StartMoto(t)
+	keysOnce.Do(func() {
+		now := time.Now()
+		sharedCreds, keysErr = auth.NewCredentials(now)
+		if keysErr != nil {
+			return
+		}
+		var ka, kb auth.APIKey
+		if sharedA, ka, keysErr = auth.GenerateAPIKey("zapier-prod", auth.AllScopes(), now); keysErr != nil {
+			return
+		}
+		if sharedB, kb, keysErr = auth.GenerateAPIKey("reader", []auth.Scope{auth.ScopeInboxRead}, now); keysErr != nil {
+			return
+		}
+		sharedIDA, sharedIDB = ka.ID, kb.ID
+		if keysErr = sharedCreds.AddAPIKey(ka); keysErr == nil {
+			keysErr = sharedCreds.AddAPIKey(kb)
+		}
+	})
+	if keysErr != nil {
+		t.Fatal(keysErr)
+	}
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	suffix := strings.ToLower(rand.Text()[:10])
+	w := &world{
+		endpoint: moto.Endpoint,
+		table:    "triggers-fn-" + suffix,
+		secretID: "triggers-fn-" + suffix,
+		db:       dynamostore.NewClient(cfg, dynamostore.ClientOptions{Endpoint: moto.Endpoint}),
+		sm:       secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(moto.Endpoint) }),
+		creds:    sharedCreds.Clone(),
+		keyA:     sharedA, keyB: sharedB, idA: sharedIDA, idB: sharedIDB,
+	}
+	if err := dynamostore.CreateTable(ctx, w.db, w.table); err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+	doc, err := json.Marshal(w.creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(w.secretID), SecretString: aws.String(string(doc))}); err != nil {
+		t.Fatalf("create secret: %v", err)
+	}
+	return w
+}
+
+// env is the functions' environment, as the CDK stack sets it, pointed at
+// moto.
+func (w *world) env() map[string]string {
+	return map[string]string{
+		"AWS_ENDPOINT_URL":          w.endpoint,
+		"AWS_REGION":                "us-east-1",
+		"AWS_ACCESS_KEY_ID":         "test",
+		"AWS_SECRET_ACCESS_KEY":     "test",
+		"AWS_EC2_METADATA_DISABLED": "true",
+		"TRIGGERS_TABLE":            w.table,
+		"TRIGGERS_SECRET_ID":        w.secretID,
+		"TRIGGERS_LOG_LEVEL":        "info",
+	}
+}
+
+// putCredentials stores a new version of the secret.
+func (w *world) putCredentials(t testing.TB, c *auth.Credentials) {
+	t.Helper()
+	doc, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.sm.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{
+		SecretId: aws.String(w.secretID), SecretString: aws.String(string(doc)),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w.creds = c
+}
+
+// loadFixture reads an event from testdata/apigw.
+func loadFixture[T any](t testing.TB, name string) T {
+	t.Helper()
+	var v T
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "testdata", "apigw", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatalf("decode %s: %v", name, err)
+	}
+	return v
+}
