@@ -27,11 +27,8 @@ type AuthorizerOptions struct {
 	Logger *slog.Logger
 }
 
-// AuthorizerHandler is the Lambda handler signature of an HTTP API Lambda
-// authorizer with payload format 2.0 and simple responses enabled.
-type AuthorizerHandler func(ctx context.Context, req events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error)
-
-// Authorizer returns the Lambda authorizer: it verifies the request's
+// Authorizer returns the Lambda handler of an HTTP API Lambda authorizer
+// (payload format 2.0, simple responses enabled): it verifies the request's
 // Authorization header with v and answers with a simple response.
 //
 //   - A good token: isAuthorized true, and a context (see ContextSubject and
@@ -46,7 +43,7 @@ type AuthorizerHandler func(ctx context.Context, req events.APIGatewayV2CustomAu
 //     succeed.
 //
 // docs/lambda.md explains these answers and the cache's consequences.
-func Authorizer(v Verifier, opts AuthorizerOptions) AuthorizerHandler {
+func Authorizer(v Verifier, opts AuthorizerOptions) func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -27,14 +27,11 @@ type Options struct {
 	KeepStagePrefix bool
 }
 
-// HTTPHandler is the Lambda handler signature for API Gateway HTTP API
-// (payload format 2.0) integrations.
-type HTTPHandler func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
-
-// Handler adapts h to API Gateway HTTP API events. It never returns an
-// error: API Gateway would answer a bare 502 for one, so every failure,
-// malformed events included, is an HTTP answer (see the package doc).
-func Handler(h http.Handler, opts Options) HTTPHandler {
+// Handler adapts h to API Gateway HTTP API (payload format 2.0) events: the
+// result is a Lambda handler. It never returns an error: API Gateway would
+// answer a bare 502 for one, so every failure, malformed events included, is
+// an HTTP answer (see the package doc).
+func Handler(h http.Handler, opts Options) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

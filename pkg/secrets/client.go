@@ -9,10 +9,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
-// Client retry budget: three attempts of at most 2 s each, with the SDK's
-// standard backoff, fit inside DefaultFetchTimeout, which fits inside the
-// authorizer's 10 s limit, so a slow Secrets Manager turns into our 503 (or a
-// stale-but-valid key set) rather than a gateway timeout.
+// Client retry budget: up to three attempts of at most 2 s each, with the
+// SDK's standard backoff; the keyring's FetchTimeout (3 s by default) cuts
+// the whole call short first, well inside the authorizer's 5 s Lambda
+// timeout, so a slow Secrets Manager turns into a stale-but-valid key set or
+// our 503 rather than a killed invocation.
 const (
 	clientMaxAttempts    = 3
 	clientAttemptTimeout = 2 * time.Second

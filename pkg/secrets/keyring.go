@@ -46,7 +46,7 @@ const (
 	DefaultTTL           = 5 * time.Minute
 	DefaultGrace         = 30 * time.Minute
 	DefaultRetryInterval = 5 * time.Second
-	DefaultFetchTimeout  = 5 * time.Second
+	DefaultFetchTimeout  = 3 * time.Second
 )
 
 // Options tune a Keyring. The zero value is the production setting.
@@ -62,8 +62,10 @@ type Options struct {
 	// RetryInterval spaces out refresh attempts after a failure. Zero means
 	// DefaultRetryInterval.
 	RetryInterval time.Duration
-	// FetchTimeout bounds one GetSecretValue call, retries included. Zero
-	// means DefaultFetchTimeout.
+	// FetchTimeout bounds one GetSecretValue call, retries included. Keep it
+	// below the function's timeout (the authorizer's is 5 s), so a slow
+	// Secrets Manager ends in a stale key set or a clean error rather than a
+	// killed invocation. Zero means DefaultFetchTimeout.
 	FetchTimeout time.Duration
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
