@@ -93,10 +93,10 @@ func (s *Store) newMerge(q event.ListQuery, positions []position) *merge {
 // firstRoundLimit is how many items the first round reads per shard: the
 // shard's expected share of the page plus two standard deviations of it
 // (ids are spread uniformly, so a shard's share is binomial). With 100 and 8
-// shards that is 21 items per shard, 168 read for 100 returned; a shard that
-// holds more than that of the newest 100 (about one poll in 25) costs one
-// more round on that shard alone. Reading the whole limit from every shard
-// would read 800.
+// shards that is 20 items per shard, 160 read for 100 returned; when a shard
+// holds more than 20 of the newest 100 (about one poll in 11) that shard
+// alone is read again. Reading the whole limit from every shard would read
+// 800.
 func firstRoundLimit(limit, shards int) int {
 	share := float64(limit) / float64(shards)
 	n := int(math.Ceil(share + 2*math.Sqrt(share)))
@@ -154,8 +154,8 @@ func (m *merge) advance() []*shardReader {
 		if len(cand.buf) == 0 && cand.more {
 			cand.pos = position{id: cand.lek}
 		}
-		// The index can hold expired items until TTL deletes them, and (on
-		// AWS, briefly) an acked item's old copy: skip both.
+		// The index holds expired items until TTL deletes them (days
+		// later): consume them, but do not return them.
 		if e.Status == event.StatusPending && !e.Expired(now) {
 			m.out = append(m.out, e)
 		}

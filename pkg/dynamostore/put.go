@@ -3,6 +3,7 @@ package dynamostore
 import (
 	"context"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -153,6 +154,12 @@ func normalize(e event.Event) (event.Event, error) {
 		return event.Event{}, event.Internal("put", fmt.Errorf("event id %q is not a UUIDv7", e.ID))
 	}
 	e.ID = id
+	// The payload is stored as a String attribute, which must be UTF-8: the
+	// SDK would otherwise replace bad bytes silently. NewEvent.Validate has
+	// already refused such input; this keeps the store honest on its own.
+	if !utf8.Valid(e.Payload) {
+		return event.Event{}, event.Invalid("payload", "payload must be valid JSON in UTF-8")
+	}
 	if e.Status == "" {
 		e.Status = event.StatusPending
 	}
