@@ -22,6 +22,39 @@ const ACCESS_TOKEN = 'eyJhbGciOiJIUzI1NiJ9.e30.c2VjcmV0LXRva2Vu';
 const API_KEY = 'trg_abc123_secretsecretsecret';
 
 // Each case is a path prefix: api_url = <server>/<case>.
+// pages serves GET /pages/inbox like a store that answers short pages: the
+// newest events first, then more behind X-Next-Cursor. "endless" never ends.
+function pages(req, res) {
+  const u = new URL(req.url, 'http://x');
+  const cursor = u.searchParams.get('cursor');
+  const ev = (n) => ({
+    id: `019ac9f1-5a00-7c3e-9d2a-${String(n).padStart(12, '0')}`,
+    type: u.searchParams.get('type') || 'any',
+    source: 's',
+    payload: { n },
+    status: 'pending',
+    created_at: '2026-11-28T10:00:00Z',
+    updated_at: '2026-11-28T10:00:00Z',
+  });
+  let body;
+  let next = '';
+  if (u.searchParams.get('type') === 'endless') {
+    const n = cursor ? Number(cursor) : 1000;
+    body = [ev(n)];
+    next = String(n - 1);
+  } else if (!cursor) {
+    body = [ev(5), ev(4)];
+    next = 'c1';
+  } else if (cursor === 'c1') {
+    body = [ev(4), ev(3)]; // an overlap must not duplicate an event
+    next = 'c2';
+  } else {
+    body = [ev(2)];
+  }
+  res.writeHead(200, { 'Content-Type': 'application/json', ...(next ? { 'X-Next-Cursor': next } : {}) });
+  res.end(JSON.stringify(body));
+}
+
 const CASES = {
   'aws-403': { status: 403, type: 'application/json', body: '{"message":"Forbidden"}' },
   'aws-401': { status: 401, type: 'application/json', body: '{"message":"Unauthorized"}' },
@@ -66,6 +99,10 @@ describe('error mapping and token scoping', () => {
     server = await listen((req, res) => {
       seen.push({ url: req.url, authorization: req.headers.authorization });
       const name = req.url.split('/')[1];
+      if (name === 'pages') {
+        pages(req, res);
+        return;
+      }
       const c = CASES[name];
       if (!c) {
         res.writeHead(500).end();
@@ -167,6 +204,30 @@ describe('error mapping and token scoping', () => {
       assert.match(e.message, /Expected JSON from GET \/html-200\/inbox .* but got text\/html/);
       return true;
     });
+  });
+
+  it('follows short pages to fill a poll, newest first, without duplicates', async () => {
+    seen.length = 0;
+    const out = await appTester(poll, bundle('pages', { event_type: 'order.created' }));
+    assert.deepEqual(out.map((e) => e.payload.n), [5, 4, 3, 2]);
+    const queries = seen.map((s) => new URL(s.url, 'http://x').searchParams);
+    assert.deepEqual(queries.map((q) => q.get('cursor')), [null, 'c1', 'c2']);
+    for (const q of queries) {
+      assert.equal(q.get('type'), 'order.created');
+      assert.equal(q.get('limit'), '100');
+    }
+  });
+
+  it('stops following pages after a few requests, and at the sample size', async () => {
+    seen.length = 0;
+    const out = await appTester(poll, bundle('pages', { event_type: 'endless' }));
+    assert.equal(out.length, 5);
+    assert.equal(seen.length, 5);
+
+    seen.length = 0;
+    const sample = await appTester(poll, { ...bundle('pages', { event_type: 'endless' }), meta: { isLoadingSample: true } });
+    assert.equal(sample.length, 3);
+    assert.equal(seen.length, 3);
   });
 
   it('sends the bearer token to the deployment only, and never to /token', async () => {
