@@ -66,6 +66,15 @@ Usage:
   triggers keys <command> [flags] manage API keys: create, list, revoke, hash, rotate-signing-key
   triggers version                print the version
 
+Client commands (--url / $TRIGGERS_URL, --api-key / $TRIGGERS_API_KEY):
+  triggers send --type T --source S [--data JSON | --file PATH | -]   create an event
+  triggers inbox [--type T] [--all] [--json]                          list pending events
+  triggers ack ID... | -                                              acknowledge events
+  triggers tail [--type T] [--ack] [--json]                           follow new events
+  triggers listen --forward-to URL [--ack]                            forward new events to a local URL as signed webhooks
+
+Exit codes: 0 success, 1 failure (API, network, I/O), 2 usage error.
+
 Run "triggers <command> -h" for a command's flags.
 `
 
@@ -79,6 +88,16 @@ func run(ctx context.Context, args []string, e env) error {
 		return runServe(ctx, args[1:], e)
 	case "keys":
 		return runKeys(ctx, args[1:], e)
+	case "send":
+		return runSend(ctx, args[1:], e)
+	case "inbox":
+		return runInbox(ctx, args[1:], e)
+	case "ack":
+		return runAck(ctx, args[1:], e)
+	case "tail":
+		return runTail(ctx, args[1:], e)
+	case "listen":
+		return runListen(ctx, args[1:], e)
 	case "version", "--version", "-version":
 		fmt.Fprintln(e.stdout, version)
 		return nil
