@@ -58,8 +58,9 @@ function idempotencyKey(z, input) {
 }
 
 function sendSample() {
-  const { updated_at, ...rest } = SAMPLE; // eslint-disable-line camelcase, no-unused-vars
-  return { ...rest, idempotent_replayed: false };
+  const sample = { ...SAMPLE, idempotent_replayed: false };
+  delete sample.updated_at; // POST /events answers no update time
+  return sample;
 }
 
 async function perform(z, bundle) {

@@ -82,6 +82,15 @@ async function perform(z, bundle) {
   return [record(event)];
 }
 
+// asPushed drops what a pushed event does not carry, so samples and real
+// runs have the same fields.
+function asPushed(r) {
+  const out = { ...r };
+  delete out.status;
+  delete out.updated_at;
+  return out;
+}
+
 // performList loads samples in the Zap editor from the inbox, shaped like
 // a pushed event (no status or updated_at).
 async function performList(z, bundle) {
@@ -94,7 +103,7 @@ async function performList(z, bundle) {
   } else {
     events = await inbox.list(z, bundle, { type: pattern, limit });
   }
-  return events.map(({ status, updated_at, ...rest }) => rest); // eslint-disable-line no-unused-vars, camelcase
+  return events.map(asPushed);
 }
 
 module.exports = {
