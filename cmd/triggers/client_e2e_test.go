@@ -325,6 +325,10 @@ func TestCLIUsageErrors(t *testing.T) {
 	if !strings.Contains(r.stderr, "connection refused") {
 		t.Errorf("unreachable server: stderr %q, want the network error", r.stderr)
 	}
+	r = runTriggersCLI(t, c.environ(), 1, "", "send", "--url", dead, "--type", "t", "--source", "s")
+	if !regexp.MustCompile(`--idempotency-key [0-9a-f-]{36}`).MatchString(r.stderr) {
+		t.Errorf("failed send: stderr %q does not say which key repeats it safely", r.stderr)
+	}
 }
 
 // proc is a CLI process that keeps running (tail, listen).

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -82,6 +83,10 @@ func runSend(ctx context.Context, args []string, e env) error {
 	}
 	created, err := c.Send(ctx, client.Event{Type: *typ, Source: *source, Payload: payload}, opts...)
 	if err != nil {
+		var se *client.SendError
+		if mayHaveStored(err) && errors.As(err, &se) && *key == "" {
+			fmt.Fprintf(e.stderr, "triggers: send: the event may or may not be stored; repeat with --idempotency-key %s to store it at most once\n", se.IdempotencyKey)
+		}
 		return apiError("send", err)
 	}
 	if *asJSON {
@@ -89,6 +94,16 @@ func runSend(ctx context.Context, args []string, e env) error {
 	}
 	_, err = fmt.Fprintln(e.stdout, created.ID)
 	return err
+}
+
+// mayHaveStored reports whether a failed send could have reached the store:
+// anything but an answer that refused the request.
+func mayHaveStored(err error) bool {
+	var ae *client.Error
+	if !errors.As(err, &ae) {
+		return true // the network failed, or the command was interrupted
+	}
+	return ae.StatusCode >= 500
 }
 
 // readPayload returns the payload from whichever source was given, checked

@@ -94,13 +94,14 @@ type Created struct {
 // WithIdempotencyKey gives one, and every retry of it repeats that key and
 // the same bytes: if an attempt reached the server but its answer was lost,
 // the retry is answered with the event already stored (Replayed), so a Send
-// that returns without error has stored its event exactly once, and a Send
-// that fails may be repeated with the same key to find out.
+// that returns without error has stored its event exactly once. A Send that
+// fails may or may not have stored it; repeating it with the same key (the
+// *SendError carries it) stores it at most once.
 //
-// Errors: *Error with IsValidation (a bad type, source or payload),
-// IsTooLarge, IsConflict (the key was used for a different event),
-// IsUnauthorized, IsForbidden; or the last transport error once the retry
-// budget is spent.
+// Errors are a *SendError wrapping an *Error with IsValidation (a bad type,
+// source or payload), IsTooLarge, IsConflict (the key was used for a
+// different event), IsUnauthorized, IsForbidden ...; or the last transport
+// error once the retry budget is spent.
 func (c *Client) Send(ctx context.Context, e Event, opts ...SendOption) (Created, error) {
 	var sc sendConfig
 	for _, o := range opts {
@@ -117,6 +118,9 @@ func (c *Client) Send(ctx context.Context, e Event, opts ...SendOption) (Created
 	if err != nil {
 		return Created{}, fmt.Errorf("triggers: send: %w", err)
 	}
+	fail := func(err error) (Created, error) {
+		return Created{}, &SendError{IdempotencyKey: sc.idempotencyKey, Err: err}
+	}
 	resp, err := c.do(ctx, request{
 		method:      http.MethodPost,
 		path:        "/events",
@@ -127,16 +131,30 @@ func (c *Client) Send(ctx context.Context, e Event, opts ...SendOption) (Created
 		bearer:      true,
 	})
 	if err != nil {
-		return Created{}, err
+		return fail(err)
 	}
 	var cr Created
 	if err := json.Unmarshal(resp.body, &cr); err != nil || cr.ID == "" {
-		return Created{}, errors.New("triggers: POST /events: the answer holds no event id")
+		return fail(errors.New("triggers: POST /events: the answer holds no event id"))
 	}
 	cr.Replayed = resp.header.Get("Idempotent-Replayed") == "true"
 	cr.IdempotencyKey = sc.idempotencyKey
 	return cr, nil
 }
+
+// SendError is how Send fails once it has made its idempotency key: Err is
+// the cause (an *Error, a transport error, ctx.Err()), IdempotencyKey the key
+// to repeat the send with, so that it stores the event at most once.
+type SendError struct {
+	IdempotencyKey string
+	Err            error
+}
+
+// Error returns the cause's message.
+func (e *SendError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause, so IsValidation and errors.Is see through.
+func (e *SendError) Unwrap() error { return e.Err }
 
 // Get returns one event in any status (GET /events/{id}). Errors: *Error
 // with IsNotFound for an unknown, expired or malformed id.

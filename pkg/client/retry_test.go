@@ -78,6 +78,23 @@ func TestSendRetriesWithOneKey(t *testing.T) {
 	}
 }
 
+// TestFailedSendNamesItsKey: a Send that gives up says which key to repeat
+// it with, and still unwraps to the answer.
+func TestFailedSendNamesItsKey(t *testing.T) {
+	t.Parallel()
+	f, srv := newFake(t, func(n int, w http.ResponseWriter, r *http.Request) { problem(w, 503, "unavailable", "down") })
+	c := newTestClient(t, srv.URL, newFakeClock(), client.WithRetry(client.RetryPolicy{MaxAttempts: 3}))
+	_, err := c.Send(t.Context(), client.Event{Type: "a", Source: "b"})
+	var se *client.SendError
+	if !errors.As(err, &se) || !client.IsUnavailable(err) {
+		t.Fatalf("err: got %#v, want a *SendError wrapping a 503", err)
+	}
+	reqs := f.seen()
+	if len(reqs) != 3 || se.IdempotencyKey != reqs[0].idempotencyKey {
+		t.Errorf("got key %q after %d attempts, want the key sent (%q) after 3", se.IdempotencyKey, len(reqs), reqs[0].idempotencyKey)
+	}
+}
+
 // TestEachSendHasItsOwnKey: two logical sends of the same event are two
 // events, so they must not share a key.
 func TestEachSendHasItsOwnKey(t *testing.T) {
