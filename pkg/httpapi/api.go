@@ -82,6 +82,8 @@ func (a *API) routeHandlers() map[string]handlerFunc {
 		"GET /events/{id}":     a.getEvent,
 		"GET /inbox":           a.listInbox,
 		"POST /inbox/{id}/ack": a.ackEvent,
+		"GET /openapi.json":    a.openAPIDocument,
+		"GET /docs":            a.docsPage,
 	}
 }
 

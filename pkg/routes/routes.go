@@ -42,6 +42,8 @@ var Table = []Route{
 	{Method: "GET", Path: "/events/{id}", Function: FuncInbox, Summary: "Get one event"},
 	{Method: "GET", Path: "/inbox", Function: FuncInbox, Scope: "inbox:read", Summary: "List pending events, newest first"},
 	{Method: "POST", Path: "/inbox/{id}/ack", Function: FuncAck, Scope: "inbox:ack", Summary: "Acknowledge an event"},
+	{Method: "GET", Path: "/openapi.json", Function: FuncMeta, Public: true, Summary: "The OpenAPI 3.1 document of this API"},
+	{Method: "GET", Path: "/docs", Function: FuncMeta, Public: true, Summary: "API reference page (renders /openapi.json)"},
 }
 
 // ForFunction returns the routes a function serves.
