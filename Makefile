@@ -19,7 +19,10 @@ RIE_VERSION         := v0.0.0-20261030222936-bef5c4ba774d
 
 # Binaries are pure Go (no cgo). Only the race detector needs cgo, so tests
 # set CGO_ENABLED=1 for themselves.
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+# jsii (the CDK's bridge to Node) starts Node while Go packages initialise, so
+# the switch that silences its Node-version banner must be in the environment.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
@@ -28,7 +31,7 @@ DATA ?= ./data
 
 .PHONY: help
 help: ## Show this help
-	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 ## ---------------------------------------------------------------- build
 
@@ -66,8 +69,19 @@ tools: ## Install the pinned Go tools the tests and lint need into ./bin
 	@test -x $(BIN)/aws-lambda-rie || CGO_ENABLED=0 GOBIN=$(BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 .PHONY: test
-test: tools lint build check-deps ## Install test tools, lint, build, and run every test CI runs (race detector on)
+test: tools lint build check-deps test-go test-cdk test-zapier ## Install test tools, lint, build, and run every test CI runs (race detector on)
+
+.PHONY: test-go
+test-go: tools ## Every Go test of the main module, integration suites included (moto, the Lambda emulator, the real binary)
 	CGO_ENABLED=1 TRIGGERS_INTEGRATION=1 PATH="$(BIN):$$PATH" $(GO) test -race -count=1 -timeout 20m ./...
+
+.PHONY: test-cdk
+test-cdk: ## CDK stack tests: template assertions, route drift, least privilege, cfn-lint
+	cd cdk && CGO_ENABLED=1 TRIGGERS_INTEGRATION=1 $(GO) test -race -count=1 -timeout 20m ./...
+
+.PHONY: test-zapier
+test-zapier: build-cli ## The Zapier app's tests (createAppTester against a real triggers serve)
+	cd integrations/zapier && npm ci --no-audit --no-fund && npm test
 
 .PHONY: test-short
 test-short: ## Fast tests only (no integration suites)
@@ -79,6 +93,7 @@ lint: tools ## go vet + staticcheck + gofmt
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(BIN)/staticcheck ./...
+	cd cdk && $(GO) vet ./... && $(BIN)/staticcheck ./...
 
 .PHONY: check-deps
 check-deps: ## Fail if any Lambda function links CDK or jsii
@@ -95,6 +110,29 @@ bench: build-cli ## Run the HTTP and Go benchmarks; the report goes to stdout an
 	  echo '### Go benchmarks'; echo; echo '```'; \
 	  $(GO) test -run '^$$' -bench . -benchmem ./pkg/auth ./pkg/boltstore ./pkg/webhook ./pkg/httpapi; \
 	  echo '```'; } | tee $(BENCH_OUT)
+
+## ---------------------------------------------------------------- deploy (AWS, cdk/)
+
+STACK    ?= triggers-dev
+CDK_CLI  ?= npx -y aws-cdk@2.1148.1
+CDK_ARGS ?=
+
+.PHONY: synth
+synth: build-functions ## Synthesize the CloudFormation template into cdk/cdk.out (no AWS credentials needed)
+	cd cdk && CDK_OUTDIR=cdk.out CDK_CONTEXT_JSON='{"stackName":"$(STACK)"}' TRIGGERS_DIST=$(DIST) $(GO) run .
+	@echo "wrote cdk/cdk.out/$(STACK).template.json"
+
+.PHONY: lint-cfn
+lint-cfn: synth ## cfn-lint the synthesized template
+	cfn-lint cdk/cdk.out/$(STACK).template.json
+
+.PHONY: deploy
+deploy: build-functions ## Deploy STACK to your AWS account (CDK CLI via npx; CDK_ARGS='-c key=value ...')
+	cd cdk && TRIGGERS_DIST=$(DIST) $(CDK_CLI) deploy -c stackName=$(STACK) $(CDK_ARGS)
+
+.PHONY: destroy
+destroy: build-functions ## Delete STACK (the retained table, secret and logs stay; see docs/deploy.md)
+	cd cdk && TRIGGERS_DIST=$(DIST) $(CDK_CLI) destroy -c stackName=$(STACK) $(CDK_ARGS)
 
 .PHONY: clean
 clean: ## Remove build output
