@@ -28,7 +28,7 @@ type request struct {
 	header       http.Header // extra headers (Idempotency-Key)
 	// idempotent requests may be repeated after the server may have acted
 	// on them (network errors mid-request, 500, 502, 504); the others are
-	// repeated only when the server surely did not act (429, 503, a
+	// repeated only when the server surely did not act (429, our own 503, a
 	// connection that could not be made).
 	idempotent bool
 	// bearer requests carry the token and refresh it once on a 401.
@@ -90,9 +90,10 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 			final = fmt.Errorf("triggers: %s %s: %w", req.method, req.path, unwrapURLError(err))
 		} else {
 			retryAfter = parseRetryAfter(resp.header.Get("Retry-After"), c.now())
-			retryable = retryableStatus(resp.status, req.idempotent)
-			mayHaveActed = mayHaveActed || resp.status >= 500 && resp.status != http.StatusServiceUnavailable
-			final = decodeError(req.method, req.path, resp.status, resp.header, resp.body, retryAfter)
+			apiErr := decodeError(req.method, req.path, resp.status, resp.header, resp.body, retryAfter)
+			retryable = retryableStatus(apiErr, req.idempotent)
+			mayHaveActed = mayHaveActed || resp.status >= 500 && !refusedByServer(apiErr)
+			final = apiErr
 		}
 		if !retryable {
 			return nil, final
@@ -157,17 +158,28 @@ func (c *Client) attempt(ctx context.Context, req request, token string) (*respo
 	return &response{status: res.StatusCode, header: res.Header, body: b}, nil
 }
 
-// retryableStatus says which answers are worth repeating. 429 and 503 say
-// the server did not act; 500, 502, 504 and 408 may come after it did, so
-// only idempotent requests repeat them.
-func retryableStatus(status int, idempotent bool) bool {
-	switch status {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+// retryableStatus says which answers are worth repeating. 429 says the
+// server did not act, and so does our own 503 (a problem whose code is
+// unavailable); 500, 502, 504, 408 and a gateway's 503 (API Gateway answers
+// 503 when it lost the backend's answer) may come after it did, so only
+// idempotent requests repeat them.
+func retryableStatus(e *Error, idempotent bool) bool {
+	switch e.StatusCode {
+	case http.StatusTooManyRequests:
 		return true
+	case http.StatusServiceUnavailable:
+		return idempotent || refusedByServer(e)
 	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout, http.StatusRequestTimeout:
 		return idempotent
 	}
 	return false
+}
+
+// refusedByServer reports a 503 problem from the Triggers server itself,
+// which it answers only before doing anything (a throttled or unreachable
+// store or key store), as opposed to a gateway's bare 503.
+func refusedByServer(e *Error) bool {
+	return e.StatusCode == http.StatusServiceUnavailable && e.Type == "/problems/"+CodeUnavailable
 }
 
 // notSent reports whether a transport error happened before any byte of

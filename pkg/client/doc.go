@@ -25,8 +25,8 @@
 // with an *Error whose RetryAfter tells the caller when to come back.
 //
 // Every request is idempotent except creating a subscription, which is
-// repeated only when the server surely did not act (429, 503, or a
-// connection that could not be made).
+// repeated only when the server surely did not act: 429, the Triggers
+// server's own 503 problem, or a connection that could not be made.
 //
 // # Exactly-once sends
 //

@@ -243,7 +243,12 @@ func TestNonIdempotentRetries(t *testing.T) {
 		wantTries int
 	}{
 		{"429 is retried", func(w http.ResponseWriter) { problem(w, 429, "rate_limited", "") }, 2},
-		{"503 is retried", func(w http.ResponseWriter) { problem(w, 503, "unavailable", "") }, 2},
+		{"our 503 is retried", func(w http.ResponseWriter) { problem(w, 503, "unavailable", "") }, 2},
+		{"a gateway's 503 is not", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(503)
+			w.Write([]byte(`{"message":"Service Unavailable"}`))
+		}, 1},
 		{"500 is not", func(w http.ResponseWriter) { problem(w, 500, "internal", "") }, 1},
 		{"502 is not", func(w http.ResponseWriter) { w.WriteHeader(502) }, 1},
 		{"504 is not", func(w http.ResponseWriter) { w.WriteHeader(504) }, 1},

@@ -43,9 +43,10 @@ func (s Subscription) LogValue() slog.Value {
 // returned Secret to verify the deliveries.
 //
 // Creating a subscription is not idempotent, so Subscribe repeats the
-// request only when the server surely did not act on it (429, 503, no
-// connection). Errors: *Error with IsValidation for a bad or refused
-// target URL or pattern, IsForbidden without the subscriptions:manage scope.
+// request only when the server surely did not act on it: 429, the Triggers
+// server's own 503 problem, or no connection. Errors: *Error with
+// IsValidation for a bad or refused target URL or pattern, IsForbidden
+// without the subscriptions:manage scope.
 func (c *Client) Subscribe(ctx context.Context, targetURL string, eventTypes []string) (Subscription, error) {
 	if eventTypes == nil {
 		eventTypes = []string{}
