@@ -77,7 +77,11 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 		rnd:    cfg.rnd,
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{Timeout: DefaultTimeout}
+		// Its own pool, sized for a Client shared by many goroutines (the
+		// default keeps 2 idle connections per host and churns the rest).
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 32
+		c.hc = &http.Client{Timeout: DefaultTimeout, Transport: tr}
 	}
 	if c.ua == "" {
 		c.ua = DefaultUserAgent
@@ -101,6 +105,10 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 // BaseURL returns the deployment's URL as given to New, without a trailing
 // slash.
 func (c *Client) BaseURL() string { return c.base.String() }
+
+// CloseIdleConnections closes the idle connections of the client's
+// transport, for a program that is done with the deployment.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
 // String describes the client without its API key.
 func (c *Client) String() string { return "triggers.Client(" + c.base.String() + ")" }

@@ -37,7 +37,8 @@ func TestTokenIsLazyAndShared(t *testing.T) {
 			errs <- err
 		})
 	}
-	// Every caller is blocked on the one fetch: let it finish.
+	// Callers that arrive while the fetch is held join it; any that arrive
+	// after it finished reuse its token. Either way: one fetch.
 	close(release)
 	wg.Wait()
 	close(errs)
