@@ -9,6 +9,21 @@
   var MAX_DEPTH = 8;
   var doc = null;
 
+  // Anything the Content-Security-Policy blocks is counted on <body>, so a
+  // policy that breaks the page shows up in tests and in the page itself.
+  var violations = 0;
+  document.addEventListener('securitypolicyviolation', function (e) {
+    violations++;
+    document.body.dataset.cspViolations = String(violations);
+    var status = document.getElementById('status');
+    if (status) {
+      status.textContent += ' (blocked by the Content-Security-Policy: ' + e.violatedDirective + ')';
+    }
+  });
+  window.addEventListener('error', function (e) {
+    fail(e.message || 'script error');
+  });
+
   // el builds an element: attrs sets attributes (class, id, data-*...),
   // children are nodes or strings (strings become text nodes).
   function el(tag, attrs, children) {
@@ -173,10 +188,18 @@
     if (s.maximum !== undefined) { out.push('≤ ' + s.maximum); }
     if (s.minItems !== undefined) { out.push('≥ ' + s.minItems + ' items'); }
     if (s.maxItems !== undefined) { out.push('≤ ' + s.maxItems + ' items'); }
-    if (s.pattern) { out.push('pattern ' + JSON.stringify(s.pattern).slice(1, -1)); }
+    if (s.pattern) { out.push('pattern ' + visible(s.pattern)); }
     if (s.default !== undefined) { out.push('default ' + JSON.stringify(s.default)); }
     if (s.additionalProperties === false) { out.push('no other members'); }
     return out.join(' · ');
+  }
+
+  // visible writes invisible characters of a pattern as \uXXXX escapes,
+  // which is also how the pattern syntax spells them.
+  function visible(text) {
+    return String(text).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]/g, function (c) {
+      return '\\u' + ('000' + c.charCodeAt(0).toString(16)).slice(-4);
+    });
   }
 
   function typeLabel(s) {
@@ -518,6 +541,15 @@
 
     status.textContent = sections.length + ' operations';
     document.body.dataset.operations = String(sections.length);
+    // The style sheet sets --docs-css; without it the policy blocked it.
+    var styled = getComputedStyle(document.documentElement).getPropertyValue('--docs-css').trim() === '1';
+    document.body.dataset.style = styled ? 'applied' : 'missing';
+    // ?q=words opens the page with the search box filled in.
+    var q = new URLSearchParams(location.search).get('q');
+    if (q) {
+      search.value = q;
+      search.dispatchEvent(new Event('input'));
+    }
     document.body.dataset.state = 'ready';
     if (location.hash) {
       var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
