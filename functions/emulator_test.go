@@ -131,7 +131,7 @@ func startEmulator(t testing.TB, name string, env map[string]string) *emulator {
 			t.Fatalf("start aws-lambda-rie: %v", err)
 		}
 		go func() { _ = e.cmd.Wait(); close(e.done) }()
-		if lastErr = e.waitListening(fmt.Sprintf("127.0.0.1:%d", api)); lastErr == nil {
+		if lastErr = e.waitListening(fmt.Sprintf("127.0.0.1:%d", api), fmt.Sprintf("127.0.0.1:%d", rt)); lastErr == nil {
 			t.Cleanup(e.stop)
 			return e
 		}
@@ -141,21 +141,39 @@ func startEmulator(t testing.TB, name string, env map[string]string) *emulator {
 	return nil
 }
 
-func (e *emulator) waitListening(addr string) error {
+// waitListening waits until both of the emulator's ports accept
+// connections and it is still running a moment later. A port chosen by
+// FreePort can be taken by another process before the emulator binds it;
+// the emulator then panics at once, and a dial could have reached the other
+// process, so the emulator must also have survived its start.
+func (e *emulator) waitListening(addrs ...string) error {
 	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-e.done:
-			return fmt.Errorf("exited early:\n%s", e.out.String())
-		default:
+	for _, addr := range addrs {
+		for {
+			select {
+			case <-e.done:
+				return fmt.Errorf("exited early:\n%s", e.out.String())
+			default:
+			}
+			if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+				c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("not listening on %s after 15s:\n%s", addr, e.out.String())
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-			c.Close()
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	return fmt.Errorf("not listening on %s after 15s:\n%s", addr, e.out.String())
+	select {
+	case <-e.done:
+		return fmt.Errorf("exited early:\n%s", e.out.String())
+	case <-time.After(100 * time.Millisecond):
+	}
+	if strings.Contains(e.out.String(), "[PANIC]") {
+		return fmt.Errorf("failed to start:\n%s", e.out.String())
+	}
+	return nil
 }
 
 func (e *emulator) stop() {

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,27 +21,12 @@ import (
 	"github.com/triggershq/triggers/pkg/auth"
 )
 
-// startAll starts the named functions in parallel, each under its own
-// emulator.
+// startAll starts the named functions, each under its own emulator.
 func startAll(t *testing.T, w *world, names ...string) map[string]*emulator {
 	t.Helper()
-	functionBinary(t, names[0]) // build once, outside the goroutines
-	var mu sync.Mutex
-	var wg sync.WaitGroup
 	out := map[string]*emulator{}
 	for _, n := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			e := startEmulator(t, n, w.env())
-			mu.Lock()
-			out[n] = e
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if len(out) != len(names) {
-		t.FailNow()
+		out[n] = startEmulator(t, n, w.env())
 	}
 	return out
 }
