@@ -47,7 +47,8 @@ build-cli: ## Build bin/triggers for this machine
 build-functions: ## Build dist/functions/<name>.zip (linux/arm64 bootstrap) for every function
 	@mkdir -p $(DIST)
 	@for fn in $(FUNCTIONS); do \
-	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags '-s -w' \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath \
+	    -ldflags '-s -w -X github.com/triggershq/triggers/pkg/lambdaenv.Version=$(VERSION)' \
 	    -o $(DIST)/$$fn/bootstrap ./functions/$$fn || exit 1; \
 	  rm -f $(DIST)/$$fn.zip; \
 	  (cd $(DIST)/$$fn && touch -d @0 bootstrap && zip -q -X $(DIST)/$$fn.zip bootstrap) || exit 1; \
@@ -97,9 +98,10 @@ lint: tools ## go vet + staticcheck + gofmt
 
 .PHONY: check-deps
 check-deps: ## Fail if any Lambda function links CDK or jsii
-	@bad=$$($(GO) list -deps ./functions/... 2>/dev/null | grep -E 'aws-cdk-go|jsii-runtime-go|constructs-go' || true); \
+	@deps=$$($(GO) list -deps ./functions/...) || exit 1; \
+	  bad=$$(echo "$$deps" | grep -E 'aws-cdk-go|jsii-runtime-go|constructs-go' || true); \
 	  if [ -n "$$bad" ]; then echo "functions must not depend on CDK/jsii:"; echo "$$bad"; exit 1; fi; \
-	  echo "check-deps: no function links CDK or jsii"
+	  echo "check-deps: no function links CDK or jsii ($$(echo "$$deps" | wc -l) packages checked)"
 
 BENCH_OUT ?= dist/bench-$(shell date -u +%Y%m%d-%H%M).md
 

@@ -43,21 +43,24 @@ type FunctionSpec struct {
 
 // Functions is every Lambda function of the stack. HTTP API functions must
 // answer well inside API Gateway's 30 s integration limit; the authorizer
-// inside its 10 s limit.
+// inside its 10 s limit. Functions that call DynamoDB get 15 s: the store's
+// bounded retry budget can take ~10 s in the worst case, and the function
+// must outlive it to answer 503 with Retry-After rather than be killed
+// (which API Gateway turns into an anonymous 500).
 var Functions = []FunctionSpec{
-	{Name: routes.FuncToken, Memory: 512, Timeout: 10 * time.Second, HTTP: true, Table: true, Secret: true,
+	{Name: routes.FuncToken, Memory: 512, Timeout: 15 * time.Second, HTTP: true, Table: true, Secret: true,
 		// argon2id (m=19 MiB, t=2) is CPU-bound: 512 MB buys ~0.3 vCPU, about
 		// a 100-150 ms verify; tokens are requested rarely (once per day).
 		Description: "POST /token: exchange an API key for a bearer token"},
-	{Name: routes.FuncIngest, Memory: 256, Timeout: 10 * time.Second, HTTP: true, Table: true,
+	{Name: routes.FuncIngest, Memory: 256, Timeout: 15 * time.Second, HTTP: true, Table: true,
 		Description: "POST /events: store an event"},
-	{Name: routes.FuncInbox, Memory: 256, Timeout: 10 * time.Second, HTTP: true, Table: true,
+	{Name: routes.FuncInbox, Memory: 256, Timeout: 15 * time.Second, HTTP: true, Table: true,
 		Description: "GET /inbox, GET /events/{id}: read pending events"},
-	{Name: routes.FuncAck, Memory: 256, Timeout: 10 * time.Second, HTTP: true, Table: true,
+	{Name: routes.FuncAck, Memory: 256, Timeout: 15 * time.Second, HTTP: true, Table: true,
 		Description: "POST /inbox/{id}/ack: acknowledge an event"},
-	{Name: routes.FuncSubscriptions, Memory: 256, Timeout: 10 * time.Second, HTTP: true, Table: true,
+	{Name: routes.FuncSubscriptions, Memory: 256, Timeout: 15 * time.Second, HTTP: true, Table: true,
 		Description: "/subscriptions: webhook subscriptions (REST hooks)"},
-	{Name: routes.FuncMeta, Memory: 128, Timeout: 5 * time.Second, HTTP: true, Table: true,
+	{Name: routes.FuncMeta, Memory: 128, Timeout: 15 * time.Second, HTTP: true, Table: true,
 		Description: "/health, /openapi.json, /docs"},
 	{Name: FuncAuthorizer, Memory: 256, Timeout: 5 * time.Second, Secret: true,
 		// On every uncached request's path: 256 MB keeps the cold start's
