@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -48,6 +49,22 @@ type response struct {
 	retried bool
 }
 
+// tokenRefused reports whether an answer means "this token is no good":
+// our own 401, or the 403 {"message":"Forbidden"} that API Gateway sends
+// when the Lambda authorizer denies a token (a revoked key, a rotated-out
+// signing key). Our own 403 — a missing scope — is problem+json and is
+// final: a new token would carry the same scopes.
+func tokenRefused(resp *response) bool {
+	switch resp.status {
+	case http.StatusUnauthorized:
+		return true
+	case http.StatusForbidden:
+		ct := resp.header.Get("Content-Type")
+		return !strings.HasPrefix(ct, "application/problem+json")
+	}
+	return false
+}
+
 // do sends req until it gets a 2xx, a final error, or the retry budget or
 // ctx runs out. A non-2xx final answer is an *Error.
 func (c *Client) do(ctx context.Context, req request) (*response, error) {
@@ -63,7 +80,7 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 			}
 		}
 		resp, err := c.attempt(ctx, req, token)
-		if err == nil && resp.status == http.StatusUnauthorized && req.bearer && !refreshed {
+		if err == nil && tokenRefused(resp) && req.bearer && !refreshed {
 			// The token expired early, or its signing key was rotated out:
 			// get a fresh one and try once more, outside the budget.
 			refreshed = true

@@ -27,6 +27,10 @@ type fakeAPI struct {
 	requests   []seenRequest
 	// tokenOK says whether a bearer token is still accepted; nil accepts all.
 	tokenOK func(token string) bool
+	// gatewayDenies answers a refused token as API Gateway does when the
+	// Lambda authorizer denies it (403 {"message":"Forbidden"}), not with
+	// our own 401 problem.
+	gatewayDenies bool
 	// handle answers request n (1-based, /token excluded).
 	handle func(n int, w http.ResponseWriter, r *http.Request)
 	// tokenHandle, when set, answers POST /token instead.
@@ -68,9 +72,15 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	f.mu.Lock()
 	f.requests = append(f.requests, seenRequest{method: r.Method, path: r.URL.Path, token: token, idempotencyKey: r.Header.Get("Idempotency-Key"), body: body})
-	n, ok := len(f.requests), f.tokenOK
+	n, ok, gateway := len(f.requests), f.tokenOK, f.gatewayDenies
 	f.mu.Unlock()
 	if ok != nil && !ok(token) {
+		if gateway {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte(`{"message":"Forbidden"}`))
+			return
+		}
 		problem(w, http.StatusUnauthorized, "unauthorized", "token expired")
 		return
 	}

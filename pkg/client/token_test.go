@@ -112,6 +112,33 @@ func TestRefreshOnceOn401(t *testing.T) {
 			t.Errorf("got %d token fetches and %d requests, want 2 and 2", n, m)
 		}
 	})
+	t.Run("recovers from an API Gateway authorizer denial", func(t *testing.T) {
+		t.Parallel()
+		f, srv := newFake(t, okInbox)
+		f.tokenOK = func(tok string) bool { return tok != "tok-1" }
+		f.gatewayDenies = true
+		c := newTestClient(t, srv.URL, newFakeClock())
+		if _, err := c.Inbox(t.Context(), client.InboxQuery{}); err != nil {
+			t.Fatalf("Inbox: %v", err)
+		}
+		if n := f.tokens(); n != 2 {
+			t.Errorf("token fetches: got %d, want 2", n)
+		}
+	})
+	t.Run("a missing scope is final", func(t *testing.T) {
+		t.Parallel()
+		f, srv := newFake(t, func(n int, w http.ResponseWriter, r *http.Request) {
+			problem(w, http.StatusForbidden, "forbidden", "this token lacks the scope inbox:read")
+		})
+		c := newTestClient(t, srv.URL, newFakeClock())
+		_, err := c.Inbox(t.Context(), client.InboxQuery{})
+		if !client.IsForbidden(err) {
+			t.Fatalf("err: got %v, want forbidden", err)
+		}
+		if n, m := f.tokens(), len(f.seen()); n != 1 || m != 1 {
+			t.Errorf("got %d token fetches and %d requests, want 1 and 1", n, m)
+		}
+	})
 	t.Run("gives up after one refresh", func(t *testing.T) {
 		t.Parallel()
 		f, srv := newFake(t, okInbox)
