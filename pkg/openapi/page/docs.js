@@ -179,7 +179,7 @@
   function constraints(s) {
     var out = [];
     if ('const' in s) { out.push('= ' + JSON.stringify(s.const)); }
-    if (s.enum) { out.push('one of ' + s.enum.map(function (v) { return JSON.stringify(v); }).join(', ')); }
+    if (s.enum && !('const' in s)) { out.push('one of ' + s.enum.map(function (v) { return JSON.stringify(v); }).join(', ')); }
     if (s.format) { out.push('format ' + s.format); }
     if (s.minLength !== undefined && s.maxLength !== undefined) { out.push(s.minLength + '–' + s.maxLength + ' chars'); }
     else if (s.minLength !== undefined) { out.push('≥ ' + s.minLength + ' chars'); }
@@ -491,8 +491,7 @@
         list.appendChild(link);
         navItems.push(link);
       });
-      nav.appendChild(el('h2', null, tag));
-      nav.appendChild(list);
+      nav.appendChild(el('div', { class: 'nav-group' }, [el('h2', null, tag), list]));
       main.appendChild(box);
     });
 
@@ -503,8 +502,7 @@
         box.appendChild(el('section', { class: 'op schema-def', id: 'schema-' + name }, [el('h3', null, el('span', { class: 'path' }, name)), schemaView({ $ref: '#/components/schemas/' + name })]));
       });
       main.appendChild(box);
-      nav.appendChild(el('h2', null, 'Schemas'));
-      nav.appendChild(el('ul', null, el('li', null, el('a', { href: '#schemas' }, 'All schemas'))));
+      nav.appendChild(el('div', { class: 'nav-group', id: 'nav-schemas' }, [el('h2', null, 'Schemas'), el('ul', null, el('li', null, el('a', { href: '#schemas' }, 'All schemas')))]));
     }
 
     var empty = el('p', { class: 'empty hidden', id: 'no-match' }, 'No route matches the search.');
@@ -522,6 +520,10 @@
       navItems.forEach(function (li) {
         li.classList.toggle('hidden', document.getElementById(li.dataset.target).classList.contains('hidden'));
       });
+      Array.prototype.forEach.call(nav.querySelectorAll('.nav-group'), function (g) {
+        g.classList.toggle('hidden', g.id === 'nav-schemas' ? words.length > 0 : !g.querySelector('li:not(.hidden)'));
+      });
+      intro.classList.toggle('hidden', words.length > 0);
       Array.prototype.forEach.call(main.querySelectorAll('section.tag'), function (t) {
         if (t.id === 'schemas') {
           t.classList.toggle('hidden', words.length > 0);
