@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/triggershq/triggers/pkg/httpapi"
 	"net/http"
 	"strconv"
 	"strings"
@@ -181,5 +182,50 @@ func TestInboxPaging(t *testing.T) {
 	res.wantStatus(t, http.StatusOK)
 	if body := strings.TrimSpace(string(res.Body)); body != "[]" {
 		t.Errorf("empty inbox: got %s, want []", body)
+	}
+}
+
+// A page of large events stops at MaxPageBytes (AWS Lambda refuses
+// responses over 6 MB) and the Link resumes exactly after it: following the
+// links visits every event once.
+func TestInboxPageByteBudget(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	tok := e.token(keyFull)
+	big := `{"blob":"` + strings.Repeat("x", 240<<10) + `"}`
+	const n = 20
+	for range n {
+		e.createEvent(tok, "big.event", "test", big)
+		e.clock.Advance(1e6)
+	}
+	seen := map[string]bool{}
+	target := "/inbox"
+	for pages := 0; target != ""; pages++ {
+		if pages > n {
+			t.Fatal("paging does not end")
+		}
+		res := e.do(req{method: "GET", target: target, token: tok})
+		res.wantStatus(t, http.StatusOK)
+		if len(res.Body) > httpapi.MaxPageBytes {
+			t.Errorf("page of %d bytes, want at most %d", len(res.Body), httpapi.MaxPageBytes)
+		}
+		var page []eventJSON
+		res.json(t, &page)
+		if len(page) == 0 {
+			t.Fatalf("empty page before the end")
+		}
+		for _, ev := range page {
+			if seen[ev.ID] {
+				t.Errorf("event %s on two pages", ev.ID)
+			}
+			seen[ev.ID] = true
+		}
+		target = ""
+		if link := res.Header.Get("Link"); link != "" {
+			target = strings.TrimSuffix(strings.TrimPrefix(link, "<"), `>; rel="next"`)
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("paged %d events, want %d", len(seen), n)
 	}
 }

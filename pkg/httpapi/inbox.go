@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,7 +21,7 @@ func (a *API) listInbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page, err := a.store.ListPending(r.Context(), q)
+	page, err := a.listWithinBudget(r.Context(), q)
 	if err != nil {
 		return locate("query", err)
 	}
@@ -40,6 +41,48 @@ func (a *API) listInbox(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("X-Next-Cursor", page.Next)
 	}
 	return writeJSON(w, http.StatusOK, events)
+}
+
+// MaxPageBytes bounds the encoded size of one GET /inbox page. AWS Lambda
+// refuses responses over 6 MB, and API Gateway's envelope escapes the body
+// (up to twice its size for a payload full of quotes), so a page stays well
+// under half of that; the single binary uses the same bound so both
+// deployments page alike. A page always holds at least one event.
+const MaxPageBytes = 2 << 20
+
+// listWithinBudget lists a page and, when its events would encode to more
+// than MaxPageBytes, asks the store again for only as many as fit, so the
+// store's own cursor still resumes exactly after the last event returned.
+// Each retry asks for strictly fewer events, so it ends; it rarely runs at
+// all (a page of 100 events averaging 20 KB).
+func (a *API) listWithinBudget(ctx context.Context, q event.ListQuery) (event.Page, error) {
+	for {
+		page, err := a.store.ListPending(ctx, q)
+		if err != nil {
+			return page, err
+		}
+		fit := eventsWithin(page.Events, MaxPageBytes)
+		if fit == len(page.Events) || q.Limit <= 1 {
+			return page, nil
+		}
+		q.Limit = min(fit, q.Limit-1)
+	}
+}
+
+// eventsWithin returns how many leading events fit in budget bytes of JSON
+// (at least one). The estimate errs high: the fixed part of an event's JSON
+// (keys, id, status, two timestamps) is under 200 bytes, and type and source
+// are counted twice for their escaping.
+func eventsWithin(events []event.Event, budget int) int {
+	const fixed = 256
+	used := 2 // [ and ]
+	for i, e := range events {
+		used += fixed + len(e.Payload) + 2*(len(e.Type)+len(e.Source))
+		if used > budget {
+			return max(i, 1)
+		}
+	}
+	return len(events)
 }
 
 // parseInboxQuery reads limit, cursor, type and source strictly: each at
