@@ -3,13 +3,13 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/triggershq/triggers/pkg/httpapi"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/triggershq/triggers/pkg/event"
+	"github.com/triggershq/triggers/pkg/httpapi"
 )
 
 // Payload numbers, strings and escapes come back exactly as sent (minus
