@@ -13,6 +13,9 @@ TRIGGERS  := $(BIN)/triggers
 FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
+# apt-get needs root; use sudo when we are not root and it exists.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+
 # Pinned tools, installed into ./bin by `make tools`.
 STATICCHECK_VERSION := v0.8.2
 RIE_VERSION         := v0.0.0-20261030222936-bef5c4ba774d
@@ -68,6 +71,12 @@ tools: ## Install the pinned Go tools the tests and lint need into ./bin
 	@mkdir -p $(BIN)
 	@test -x $(BIN)/staticcheck || GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@test -x $(BIN)/aws-lambda-rie || CGO_ENABLED=0 GOBIN=$(BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+	@# Debian's chromium renders /docs in a headless test; installed on first use.
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium (Debian package) for the /docs test"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@command -v moto_server >/dev/null 2>&1 || echo "warning: moto_server not on PATH: the AWS suites will fail under CI=true"
+	@command -v cfn-lint >/dev/null 2>&1 || echo "warning: cfn-lint not on PATH: the CDK lint test will fail under CI=true"
+	@command -v openapi-spec-validator >/dev/null 2>&1 || echo "warning: openapi-spec-validator not on PATH: the OpenAPI validator test will fail under CI=true"
 
 .PHONY: test
 test: tools lint build check-deps test-go test-cdk test-zapier ## Install test tools, lint, build, and run every test CI runs (race detector on)
