@@ -53,10 +53,11 @@ func requestMedia(r *http.Request) mediaKind {
 	return mediaOther
 }
 
-// unsupportedMedia is the 415 for a body we cannot read; accepted lists
-// what we can, and also goes in Accept-Post.
-func unsupportedMedia(w http.ResponseWriter, r *http.Request, accepted string) error {
-	w.Header().Set("Accept-Post", "application/json")
+// unsupportedMedia is the 415 for a body we cannot read; accepted explains
+// what we can read, and acceptPost lists those media types for the
+// Accept-Post header (RFC 9110 §15.5.16 points 415 answers to it).
+func unsupportedMedia(w http.ResponseWriter, r *http.Request, accepted, acceptPost string) error {
+	w.Header().Set("Accept-Post", acceptPost)
 	got := r.Header.Get("Content-Type")
 	if enc := r.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
 		return event.Errorf(CodeUnsupportedMedia, "Content-Encoding is not supported; send the body uncompressed as %s", accepted)

@@ -29,7 +29,7 @@ const idempotencyHeader = "Idempotency-Key"
 // (422, all reported at once); only a valid event reaches the store.
 func (a *API) createEvent(w http.ResponseWriter, r *http.Request) error {
 	if requestMedia(r) != mediaJSON {
-		return unsupportedMedia(w, r, jsonMediaTypes)
+		return unsupportedMedia(w, r, jsonMediaTypes, "application/json")
 	}
 	body, err := readBody(w, r, a.maxBody)
 	if err != nil {

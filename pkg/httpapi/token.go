@@ -37,7 +37,7 @@ func (a *API) token(w http.ResponseWriter, r *http.Request) error {
 	}
 	kind := requestMedia(r)
 	if kind == mediaOther {
-		return unsupportedMedia(w, r, tokenMediaTypes)
+		return unsupportedMedia(w, r, tokenMediaTypes, "application/x-www-form-urlencoded, application/json")
 	}
 	body, err := readBody(w, r, tokenMaxBodyBytes)
 	if err != nil {
