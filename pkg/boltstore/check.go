@@ -33,6 +33,9 @@ func (s *Store) Check(ctx context.Context) error {
 		if err := checkIndexes(tx, report); err != nil {
 			return err
 		}
+		if err := checkDeliveries(tx, report); err != nil {
+			return err
+		}
 		if err := tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
 			if len(k) != 8 {
 				return report("outbox key %x", k)

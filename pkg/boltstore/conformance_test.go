@@ -12,7 +12,7 @@ import (
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, cfg storetest.Config) event.Store {
-		s, err := boltstore.Open(filepath.Join(t.TempDir(), "triggers.db"), boltstore.Options{Now: cfg.Now})
+		s, err := boltstore.Open(filepath.Join(t.TempDir(), "triggers.db"), boltstore.Options{Now: cfg.Now, DeliveryRetention: cfg.DeliveryRetention})
 		if err != nil {
 			t.Fatalf("Open: %v", err)
 		}

@@ -29,6 +29,16 @@ var (
 		bucketPendingTS, bucketIdem, bucketExpiry, bucketOutbox, bucketCheckpoints,
 	}
 
+	// The subscription buckets (docs/storage.md, "Subscriptions and
+	// deliveries") came after schema version 1's first files, so Open
+	// creates them in files that lack them instead of refusing those files.
+	bucketSubs          = []byte("subscriptions")   // id(16) → subscription record
+	bucketDeliveries    = []byte("deliveries")      // delivery id(36) → delivery record
+	bucketAttempts      = []byte("attempts")        // subscription id(16) at(8) delivery id(36) n(4) → attempt record
+	bucketSchedule      = []byte("schedule")        // next_attempt_at(8) delivery id(36) → ""
+	bucketDlvExpiry     = []byte("delivery_expiry") // expires_at(8) kind(1) key → ""
+	subscriptionBuckets = [][]byte{bucketSubs, bucketDeliveries, bucketAttempts, bucketSchedule, bucketDlvExpiry}
+
 	keySchema  = []byte("schema")
 	keyPending = []byte("pending_count")
 )

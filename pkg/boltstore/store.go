@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,8 +18,11 @@ import (
 
 // Compile-time proof that Store keeps both contracts.
 var (
-	_ event.Store      = (*Store)(nil)
-	_ event.ChangeFeed = (*Store)(nil)
+	_ event.Store             = (*Store)(nil)
+	_ event.ChangeFeed        = (*Store)(nil)
+	_ event.SubscriptionStore = (*Store)(nil)
+	_ event.DeliveryLog       = (*Store)(nil)
+	_ event.DeliverySchedule  = (*Store)(nil)
 )
 
 // Options tune a Store. The zero value is a sensible production setting.
@@ -55,6 +59,10 @@ type Options struct {
 	// Zero means event.DefaultRetention; set it to the longest retention
 	// events are created with.
 	OutboxRetention time.Duration
+	// DeliveryRetention is how long webhook deliveries and their attempts
+	// are kept (from the delivery's creation and each attempt's time). Zero
+	// means event.DefaultRetention; set it to the event retention.
+	DeliveryRetention time.Duration
 }
 
 // Store is the embedded event store: one bbolt file. It is safe for
@@ -104,6 +112,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.OutboxRetention <= 0 {
 		opts.OutboxRetention = event.DefaultRetention
 	}
+	if opts.DeliveryRetention <= 0 {
+		opts.DeliveryRetention = event.DefaultRetention
+	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout:      opts.LockTimeout,
 		FreelistType: bbolt.FreelistMapType,
@@ -142,7 +153,7 @@ func initSchema(db *bbolt.DB) error {
 			if !empty {
 				return errors.New("not a triggers store: it has buckets but no meta bucket")
 			}
-			for _, name := range allBuckets {
+			for _, name := range slices.Concat(allBuckets, subscriptionBuckets) {
 				if _, err := tx.CreateBucket(name); err != nil {
 					return fmt.Errorf("create bucket %s: %w", name, err)
 				}
@@ -163,6 +174,11 @@ func initSchema(db *bbolt.DB) error {
 		for _, name := range allBuckets {
 			if tx.Bucket(name) == nil {
 				return fmt.Errorf("corrupt store: bucket %s is missing", name)
+			}
+		}
+		for _, name := range subscriptionBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
 		}
 		return nil

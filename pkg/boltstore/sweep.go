@@ -13,7 +13,8 @@ import (
 
 // SweepExpired removes every event whose ExpiresAt is at or before Now from
 // all indexes, writing an expired change for each in the same transaction,
-// and prunes the outbox (see pruneOutbox). It works in transactions of
+// removes expired webhook deliveries and attempts (not counted in the
+// result), and prunes the outbox (see pruneOutbox). It works in transactions of
 // Options.SweepChunk events so writers are never held up for long, and
 // returns how many events it removed. Reads already hide expired events;
 // sweeping only reclaims space and frees their idempotency keys' records.
@@ -25,6 +26,18 @@ func (s *Store) SweepExpired(ctx context.Context) (int, error) {
 		}
 		n, err := s.sweepChunk(ctx)
 		removed += n
+		if err != nil {
+			return removed, err
+		}
+		if n < s.opts.SweepChunk {
+			break
+		}
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return removed, event.Internal("sweep", err)
+		}
+		n, err := s.sweepDeliveries(ctx)
 		if err != nil {
 			return removed, err
 		}

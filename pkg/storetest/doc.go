@@ -25,6 +25,13 @@
 //     remove an event and produce its "expired" change.
 //   - Sweeper: tests that sweeping removes exactly the expired events and
 //     frees their idempotency keys.
+//   - event.SubscriptionStore and event.DeliveryLog: the REST hook
+//     subscriptions and the delivery log (claim once under concurrency,
+//     attempts newest first, expiry after Config.DeliveryRetention, which
+//     the factory must pass to the store).
+//   - event.DeliverySchedule: the durable retry schedule, kept in step by
+//     ClaimDelivery and RecordAttempt. A store with a schedule must also
+//     implement both contracts above.
 //
 // The suite never sleeps and never asserts on timing: expiry is driven by
 // the Clock, and costs are for benchmarks to show.

@@ -35,6 +35,24 @@ func testClose(t *testing.T, h *harness) {
 		calls["Checkpoint"] = func() error { _, err := f.Checkpoint(h.ctx, "c"); return err }
 		calls["SaveCheckpoint"] = func() error { return f.SaveCheckpoint(h.ctx, "c", 1) }
 	}
+	if ss, ok := h.s.(event.SubscriptionStore); ok {
+		sub := h.newSub("https://hooks.example.com/closed")
+		calls["CreateSubscription"] = func() error { return ss.CreateSubscription(h.ctx, sub) }
+		calls["GetSubscription"] = func() error { _, err := ss.GetSubscription(h.ctx, sub.ID); return err }
+		calls["ListSubscriptions"] = func() error { _, err := ss.ListSubscriptions(h.ctx); return err }
+		calls["DeleteSubscription"] = func() error { return ss.DeleteSubscription(h.ctx, sub.ID) }
+		calls["DisableSubscription"] = func() error { _, err := ss.DisableSubscription(h.ctx, sub.ID, "x"); return err }
+	}
+	if dl, ok := h.s.(event.DeliveryLog); ok {
+		d := h.newDelivery(e.ID)
+		a := event.Attempt{DeliveryID: d.ID, SubscriptionID: d.SubscriptionID, EventID: d.EventID, N: 1, At: d.CreatedAt, Outcome: event.OutcomeSuccess}
+		calls["ClaimDelivery"] = func() error { _, _, err := dl.ClaimDelivery(h.ctx, d); return err }
+		calls["RecordAttempt"] = func() error { return dl.RecordAttempt(h.ctx, d, a) }
+		calls["ListAttempts"] = func() error { _, err := dl.ListAttempts(h.ctx, d.SubscriptionID, 10); return err }
+	}
+	if ds, ok := h.s.(event.DeliverySchedule); ok {
+		calls["DueDeliveries"] = func() error { _, err := ds.DueDeliveries(h.ctx, h.clock.Now(), 10); return err }
+	}
 	if sw, ok := h.s.(Sweeper); ok {
 		calls["SweepExpired"] = func() error { _, err := sw.SweepExpired(h.ctx); return err }
 	}

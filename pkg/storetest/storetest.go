@@ -17,7 +17,15 @@ type Config struct {
 	// Now is the clock the store must read for expiry checks, ack times and
 	// change times, instead of time.Now.
 	Now func() time.Time
+	// DeliveryRetention is how long a store that implements
+	// event.DeliveryLog must keep deliveries and attempts (it is
+	// DeliveryRetention, set by the suite, shorter than the default so the
+	// expiry tests read well). Stores without a delivery log ignore it.
+	DeliveryRetention time.Duration
 }
+
+// DeliveryRetention is the retention the suite asks delivery logs for.
+const DeliveryRetention = 72 * time.Hour
 
 // Sweeper is implemented by stores that remove expired events themselves
 // (the embedded store; DynamoDB's TTL does it for the other). SweepExpired
@@ -50,6 +58,9 @@ func Run(t *testing.T, open Opener) {
 		{"Expiry", expiryTests},
 		{"Lifecycle", lifecycleTests},
 		{"ChangeFeed", feedTests},
+		{"Subscriptions", subscriptionTests},
+		{"Deliveries", deliveryTests},
+		{"Schedule", scheduleTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -89,7 +100,7 @@ func (h *harness) with(t *testing.T) *harness {
 func setup(t *testing.T, open Opener) *harness {
 	t.Helper()
 	clock := NewClock(Start)
-	s := open(t, Config{Now: clock.Now})
+	s := open(t, Config{Now: clock.Now, DeliveryRetention: DeliveryRetention})
 	if s == nil {
 		t.Fatal("the factory returned a nil store")
 	}
