@@ -1,0 +1,158 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/triggershq/triggers/pkg/event"
+)
+
+// WorkerOptions configure a Worker.
+type WorkerOptions struct {
+	// Feed is the change feed (required).
+	Feed event.ChangeFeed
+	// Handle handles one change (required): Consumer.Handle.
+	Handle func(ctx context.Context, ch event.Change) error
+	// Name is the checkpoint's consumer name. Empty means "stream".
+	Name string
+	// Batch is how many changes one read takes. Zero means 100.
+	Batch int
+	// Poll is how long the worker sleeps when the feed is empty and
+	// nothing woke it. Zero means 1s. Writers in the same process call
+	// Wake, so new changes are normally seen at once.
+	Poll time.Duration
+	// MaxBackoff caps the wait before a failed change is tried again.
+	// Zero means 30s.
+	MaxBackoff time.Duration
+	// Logger receives failures. Nil discards.
+	Logger *slog.Logger
+}
+
+// Worker reads the embedded store's change feed from its durable
+// checkpoint and hands each change to Handle, in feed order: read a batch,
+// handle each change, save the checkpoint. Delivery to Handle is at least
+// once: a crash after handling and before saving hands the same changes
+// over again, which Consumer.Handle makes harmless.
+//
+// A change that fails is retried, with a growing wait, until it succeeds:
+// the single binary's changes fail only when its own store does, and
+// skipping one would lose its deliveries.
+type Worker struct {
+	o    WorkerOptions
+	wake chan struct{}
+}
+
+// NewWorker returns a Worker.
+func NewWorker(o WorkerOptions) (*Worker, error) {
+	if o.Feed == nil || o.Handle == nil {
+		return nil, errors.New("stream: a worker needs Feed and Handle")
+	}
+	if o.Name == "" {
+		o.Name = "stream"
+	}
+	if o.Batch <= 0 {
+		o.Batch = 100
+	}
+	if o.Poll <= 0 {
+		o.Poll = time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 30 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Worker{o: o, wake: make(chan struct{}, 1)}, nil
+}
+
+// Wake tells the worker there may be new changes. It never blocks.
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run works until ctx ends, then returns nil once the change in hand is
+// handled and the checkpoint saved. It returns an error only when the
+// checkpoint cannot be read at the start.
+func (w *Worker) Run(ctx context.Context) error {
+	seq, err := w.o.Feed.Checkpoint(ctx, w.o.Name)
+	if err != nil {
+		return err
+	}
+	// Changes in hand are finished even when ctx ends meanwhile: the
+	// store stays open until Run returns.
+	work := context.WithoutCancel(ctx)
+	backoff := time.Duration(0)
+	for ctx.Err() == nil {
+		changes, err := w.o.Feed.Changes(work, seq, w.o.Batch)
+		if err != nil {
+			w.o.Logger.ErrorContext(ctx, "stream worker: read the change feed", "after", seq, "error", err.Error())
+			backoff = w.sleep(ctx, grow(backoff, w.o.MaxBackoff))
+			continue
+		}
+		if len(changes) == 0 {
+			backoff = 0
+			w.idle(ctx)
+			continue
+		}
+		done := seq
+		for _, ch := range changes {
+			if ctx.Err() != nil {
+				break
+			}
+			if err := w.o.Handle(work, ch.Change); err != nil {
+				w.o.Logger.ErrorContext(ctx, "stream worker: handle change (will retry)", "seq", ch.Seq,
+					"kind", string(ch.Kind), "event_id", ch.Event.ID, "error", err.Error())
+				break
+			}
+			done = ch.Seq
+		}
+		if done != seq {
+			if err := w.o.Feed.SaveCheckpoint(work, w.o.Name, done); err != nil {
+				w.o.Logger.ErrorContext(ctx, "stream worker: save checkpoint", "seq", done, "error", err.Error())
+			} else {
+				seq = done
+			}
+		}
+		if done == changes[len(changes)-1].Seq {
+			backoff = 0
+			continue
+		}
+		backoff = w.sleep(ctx, grow(backoff, w.o.MaxBackoff))
+	}
+	return nil
+}
+
+// idle waits for a wake-up, the poll interval or the end of ctx.
+func (w *Worker) idle(ctx context.Context) {
+	t := time.NewTimer(w.o.Poll)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-w.wake:
+	case <-t.C:
+	}
+}
+
+// sleep waits d or until ctx ends, and returns d.
+func (w *Worker) sleep(ctx context.Context, d time.Duration) time.Duration {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return d
+}
+
+// grow doubles a backoff from 100ms up to limit.
+func grow(d, limit time.Duration) time.Duration {
+	if d <= 0 {
+		return min(100*time.Millisecond, limit)
+	}
+	return min(2*d, limit)
+}
