@@ -69,6 +69,9 @@ type worldOptions struct {
 	breaker stream.BreakerOptions
 	// perSubscription and concurrency of the scheduler (defaults).
 	perSubscription, concurrency int
+	// noLoop builds the parts but runs neither the worker nor the
+	// scheduler, for tests that drive them by hand.
+	noLoop bool
 }
 
 // world is the single binary's delivery loop, in process, on a real bbolt
@@ -131,16 +134,18 @@ func newWorld(t testing.TB, o worldOptions) *world {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := w.worker.Run(ctx); err != nil {
-			t.Errorf("worker: %v", err)
-		}
-	})
-	wg.Go(func() {
-		if err := w.scheduler.Run(ctx); err != nil {
-			t.Errorf("scheduler: %v", err)
-		}
-	})
+	if !o.noLoop {
+		wg.Go(func() {
+			if err := w.worker.Run(ctx); err != nil {
+				t.Errorf("worker: %v", err)
+			}
+		})
+		wg.Go(func() {
+			if err := w.scheduler.Run(ctx); err != nil {
+				t.Errorf("scheduler: %v", err)
+			}
+		})
+	}
 	var once sync.Once
 	w.stop = func() {
 		once.Do(func() {

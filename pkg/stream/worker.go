@@ -77,10 +77,13 @@ func (w *Worker) Wake() {
 
 // Run works until ctx ends, then returns nil once the change in hand is
 // handled and the checkpoint saved. It returns an error only when the
-// checkpoint cannot be read at the start.
+// checkpoint cannot be read at the start (while ctx is live).
 func (w *Worker) Run(ctx context.Context) error {
 	seq, err := w.o.Feed.Checkpoint(ctx, w.o.Name)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started
+		}
 		return err
 	}
 	// Changes in hand are finished even when ctx ends meanwhile: the

@@ -1,0 +1,213 @@
+package stream_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/triggershq/triggers/pkg/event"
+	"github.com/triggershq/triggers/pkg/stream"
+)
+
+func TestDroppedDeliveriesRecordWhy(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		setup func(w *world, sub event.Subscription)
+		want  string
+	}{
+		{"subscription deleted", func(w *world, sub event.Subscription) {
+			if err := w.store.DeleteSubscription(context.Background(), sub.ID); err != nil {
+				t.Fatal(err)
+			}
+		}, "not attempted: the subscription was deleted"},
+		{"subscription disabled", func(w *world, sub event.Subscription) {
+			if _, err := w.store.DisableSubscription(context.Background(), sub.ID, "x"); err != nil {
+				t.Fatal(err)
+			}
+		}, "not attempted: the subscription is disabled"},
+		{"event expired", func(w *world, _ event.Subscription) {
+			w.clock.Advance(event.DefaultRetention + time.Minute)
+		}, "not attempted: the event expired before it could be delivered"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, worldOptions{noLoop: true})
+			rc := newReceiver(t, always(200))
+			sub := w.subscribe(rc.URL())
+			e := w.publish("order.created", `{}`)
+			d, _, err := w.store.ClaimDelivery(context.Background(), event.NewDelivery(e.ID, sub.ID, w.clock.Now()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.setup(w, sub)
+			next, err := w.deliverer.Attempt(context.Background(), d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if next.State != event.DeliveryFailed || next.Attempts != 1 {
+				t.Errorf("got %s after %d, want failed after 1", next.State, next.Attempts)
+			}
+			as := w.attempts(sub.ID)
+			if len(as) != 1 || as[0].Error != tt.want || as[0].Outcome != event.OutcomeFailed {
+				t.Errorf("attempts: got %+v, want one failed with %q", as, tt.want)
+			}
+			if n := len(rc.requests()); n != 0 {
+				t.Errorf("got %d requests, want none", n)
+			}
+		})
+	}
+}
+
+func TestAttemptOfFinishedDeliveryDoesNothing(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{noLoop: true})
+	d := event.Delivery{ID: "msg_x", State: event.DeliverySucceeded}
+	got, err := w.deliverer.Attempt(context.Background(), d)
+	if err != nil || got != d {
+		t.Errorf("got %+v %v, want it unchanged", got, err)
+	}
+}
+
+// flakyHandoff fails its first n calls.
+type flakyHandoff struct {
+	mu    sync.Mutex
+	fails int
+	calls int
+	next  stream.Handoff
+}
+
+func (f *flakyHandoff) handoff(ctx context.Context, ds []event.Delivery) error {
+	f.mu.Lock()
+	f.calls++
+	fail := f.calls <= f.fails
+	f.mu.Unlock()
+	if fail {
+		return errors.New("queue unavailable")
+	}
+	return f.next(ctx, ds)
+}
+
+func TestFailedHandoffIsHandledAgain(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{noLoop: true})
+	rc := newReceiver(t, always(200))
+	sub := w.subscribe(rc.URL())
+	e := w.publish("order.created", `{}`)
+	var got [][]event.Delivery
+	f := &flakyHandoff{fails: 1, next: func(_ context.Context, ds []event.Delivery) error { got = append(got, ds); return nil }}
+	c, err := stream.NewConsumer(stream.ConsumerOptions{Subscriptions: w.store, Deliveries: w.store, Handoff: f.handoff, Now: w.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := event.Change{Kind: event.ChangeCreated, Event: e}
+	if err := c.Handle(context.Background(), ch); err == nil {
+		t.Fatal("got no error from a failed handoff")
+	}
+	if err := c.Handle(context.Background(), ch); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || len(got[0]) != 1 || got[0][0].ID != event.DeliveryID(e.ID, sub.ID) {
+		t.Fatalf("handed over %v, want the claimed delivery again after the failure", got)
+	}
+	// Once attempted, the delivery is in the retry flow: a replay does not
+	// hand it over again.
+	if _, err := w.deliverer.Attempt(context.Background(), got[0][0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Handle(context.Background(), ch); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Errorf("a replay after the attempt handed over %d more batches, want 0", len(got)-1)
+	}
+}
+
+// recordingFeed handles changes into a list, failing chosen ones a few
+// times.
+type recording struct {
+	mu      sync.Mutex
+	handled []string
+	failing map[string]int
+}
+
+func (r *recording) handle(_ context.Context, ch event.Change) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failing[ch.Event.ID] > 0 {
+		r.failing[ch.Event.ID]--
+		return errors.New("store busy")
+	}
+	r.handled = append(r.handled, string(ch.Kind)+" "+ch.Event.ID)
+	return nil
+}
+
+func (r *recording) list() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.handled...)
+}
+
+func TestWorkerResumesFromItsCheckpointInOrder(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{noLoop: true})
+	var ids []string
+	for range 5 {
+		ids = append(ids, w.publish("order.created", `{}`).ID)
+	}
+	rec := &recording{failing: map[string]int{ids[2]: 2}}
+	run := func(want int) {
+		t.Helper()
+		wk, err := stream.NewWorker(stream.WorkerOptions{Feed: w.store, Handle: rec.handle, Name: "t", Batch: 2, Poll: time.Millisecond, MaxBackoff: time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- wk.Run(ctx) }()
+		w.eventually("the worker to handle the changes", 0, func() bool { return len(rec.list()) == want })
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(5)
+	for i, id := range ids {
+		if got := rec.list()[i]; got != "created "+id {
+			t.Errorf("change %d: got %q, want created %s (feed order, the failing one retried in place)", i, got, id)
+		}
+	}
+	if _, _, err := w.store.Ack(context.Background(), ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	run(6) // a new worker under the same name starts after the checkpoint
+	if got := rec.list()[5]; got != "delivered "+ids[0] {
+		t.Errorf("after restart: got %q, want only the new change", got)
+	}
+}
+
+func TestSchedulerFinishesInFlightAttemptsOnShutdown(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{policy: tinyPolicy(3)})
+	h := newHangingReceiver(t)
+	sub := w.subscribe(h.URL())
+	h.setSecret(sub.Secret)
+	w.publish("order.created", `{}`)
+	w.eventually("the attempt to be in flight", 0, func() bool { return len(h.requests()) == 1 })
+
+	stopped := make(chan struct{})
+	go func() { w.stop(); close(stopped) }()
+	select {
+	case <-stopped:
+		t.Fatal("the scheduler stopped with an attempt in flight")
+	case <-time.After(50 * time.Millisecond): // only proves the ordering when it fails; never a pass condition
+	}
+	h.Release()
+	<-stopped
+	if got := h.accepted(); len(got) != 1 {
+		t.Errorf("accepted: got %v, want the in-flight delivery answered", got)
+	}
+}
