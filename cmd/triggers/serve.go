@@ -29,6 +29,9 @@ type serveConfig struct {
 	sweepEvery      time.Duration
 	tokenTTL        time.Duration
 	envAPIKey       string // TRIGGERS_API_KEY; never logged
+
+	allowPrivateWebhooks bool // the SSRF opt-in (docs/webhooks.md)
+	metrics              bool // serve GET /metrics
 }
 
 func parseServe(args []string, e env) (serveConfig, error) {
@@ -43,6 +46,13 @@ func parseServe(args []string, e env) (serveConfig, error) {
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 25*time.Second, "how long to let in-flight requests finish on SIGTERM")
 	fs.DurationVar(&c.sweepEvery, "sweep-every", time.Minute, "how often expired events are removed")
 	fs.DurationVar(&c.tokenTTL, "token-ttl", 24*time.Hour, "lifetime of the bearer tokens POST /token issues")
+	allowPrivate, err := envBool(e, "TRIGGERS_ALLOW_PRIVATE_WEBHOOKS")
+	if err != nil {
+		return c, err
+	}
+	fs.BoolVar(&c.allowPrivateWebhooks, "allow-private-webhooks", allowPrivate,
+		"let webhooks target loopback, private and link-local addresses (local development and tests only; env TRIGGERS_ALLOW_PRIVATE_WEBHOOKS=1)")
+	fs.BoolVar(&c.metrics, "metrics", true, "serve Prometheus metrics at GET /metrics on the same listener")
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err.Error()}
 	}
@@ -89,9 +99,13 @@ func runServe(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer store.Close()
+	st, err := newStream(store, c, logger)
+	if err != nil {
+		return fmt.Errorf("stream: %w", err)
+	}
 
 	api, err := httpapi.New(httpapi.Config{
-		Store:        store,
+		Store:        st.eventStore(),
 		Auth:         authn,
 		Limiter:      auth.NewMemoryLimiter(auth.LimiterConfig{}),
 		Logger:       logger,
@@ -113,10 +127,15 @@ func runServe(ctx context.Context, args []string, e env) error {
 	logger.Info("listening", "url", url, "data", c.dataDir, "version", version)
 
 	bg, stopBackground := context.WithCancel(context.Background())
-	defer stopBackground()
 	go store.RunSweeper(bg, c.sweepEvery)
+	waitStream := st.start(bg)
+	defer func() { stopBackground(); waitStream() }() // before store.Close
 
-	return serveUntilDone(ctx, newHTTPServer(api.Handler(), logger), ln, c.shutdownTimeout, logger)
+	handler := api.Handler()
+	if c.metrics {
+		handler = st.withMetrics(handler)
+	}
+	return serveUntilDone(ctx, newHTTPServer(handler, logger), ln, c.shutdownTimeout, logger)
 }
 
 func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
