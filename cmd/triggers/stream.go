@@ -86,7 +86,9 @@ func (p *streamParts) start(ctx context.Context) (wait func()) {
 // eventStore is the store the HTTP API writes events through: a write wakes
 // the worker, so a new or acknowledged event is handled at once rather
 // than at the worker's next poll.
-func (p *streamParts) eventStore() event.Store { return wakingStore{Store: p.store, wake: p.worker.Wake} }
+func (p *streamParts) eventStore() event.Store {
+	return wakingStore{Store: p.store, wake: p.worker.Wake}
+}
 
 // wakingStore is a *boltstore.Store whose Put and Ack wake the worker.
 type wakingStore struct {
