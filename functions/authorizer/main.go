@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/triggershq/triggers/pkg/apigw"
 	"github.com/triggershq/triggers/pkg/auth"
 	"github.com/triggershq/triggers/pkg/lambdaenv"
+	"github.com/triggershq/triggers/pkg/metrics"
 	"github.com/triggershq/triggers/pkg/secrets"
 )
 
@@ -36,6 +38,14 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	lambda.StartHandlerFunc(apigw.Authorizer(authn, apigw.AuthorizerOptions{Logger: env.Log}))
+	emf := metrics.NewEMF(os.Stdout, env.MetricsNamespace, nil)
+	authorize := apigw.Authorizer(authn, apigw.AuthorizerOptions{Logger: env.Log})
+	lambda.StartHandlerFunc(lambdaenv.Flushed(func(ctx context.Context, req events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+		resp, err := authorize(ctx, req)
+		if err == nil && !resp.IsAuthorized {
+			emf.Add(metrics.AuthorizerDenied, 1)
+		}
+		return resp, err
+	}, emf.Flush, env.Log))
 	return nil
 }

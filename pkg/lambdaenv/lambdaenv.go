@@ -18,6 +18,7 @@
 //	TRIGGERS_LOG_LEVEL         debug, info, warn or error (default info)
 //	TRIGGERS_METRICS_NAMESPACE CloudWatch namespace (default Triggers)
 //	TRIGGERS_RETRY_QUEUE_URL   SQS queue of webhook retries
+//	TRIGGERS_ALLOW_PRIVATE_WEBHOOKS  1: webhooks may target private addresses (tests only)
 //
 // The AWS SDK reads its own standard variables (AWS_REGION, credentials,
 // AWS_ENDPOINT_URL, which tests point at moto_server).
@@ -46,6 +47,10 @@ type Config struct {
 	LogLevel         slog.Level
 	MetricsNamespace string
 	RetryQueueURL    string
+	// AllowPrivateWebhooks is TRIGGERS_ALLOW_PRIVATE_WEBHOOKS=1: the SSRF
+	// guard's opt-in (docs/webhooks.md). The CDK stack never sets it; the
+	// emulator tests do, to deliver to a receiver on loopback.
+	AllowPrivateWebhooks bool
 }
 
 // Need names a variable a function cannot run without.
@@ -118,6 +123,10 @@ func Load(getenv func(string) string, needs ...Need) (Config, error) {
 		if err == nil && (c.MaxBodyBytes < 1024 || c.MaxBodyBytes > maxLambdaBody) {
 			err = fmt.Errorf("want 1024 to %d", maxLambdaBody)
 		}
+		return err
+	})
+	parse("TRIGGERS_ALLOW_PRIVATE_WEBHOOKS", "0", func(v string) (err error) {
+		c.AllowPrivateWebhooks, err = strconv.ParseBool(v)
 		return err
 	})
 	parse("TRIGGERS_LOG_LEVEL", "info", func(v string) error {

@@ -106,3 +106,33 @@ func TestLoggerAddsRequestID(t *testing.T) {
 		t.Errorf("second line: got %v, want no request id outside an invocation", second)
 	}
 }
+
+func TestLoadAllowPrivateWebhooks(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]bool{"": false, "0": false, "1": true, "true": true} {
+		c, err := lambdaenv.Load(env(map[string]string{"TRIGGERS_ALLOW_PRIVATE_WEBHOOKS": v}))
+		if err != nil || c.AllowPrivateWebhooks != want {
+			t.Errorf("%q: got %v %v, want %v", v, c.AllowPrivateWebhooks, err, want)
+		}
+	}
+	if _, err := lambdaenv.Load(env(map[string]string{"TRIGGERS_ALLOW_PRIVATE_WEBHOOKS": "yes please"})); err == nil {
+		t.Error("got no error for a malformed value")
+	}
+}
+
+func TestFlushedRunsAfterEveryInvocation(t *testing.T) {
+	t.Parallel()
+	var order []string
+	h := lambdaenv.Flushed(func(_ context.Context, n int) (int, error) {
+		order = append(order, "handle")
+		return n * 2, nil
+	}, func() error { order = append(order, "flush"); return nil }, nil)
+	for range 2 {
+		if got, err := h(context.Background(), 21); got != 42 || err != nil {
+			t.Fatalf("got %v %v, want 42", got, err)
+		}
+	}
+	if strings.Join(order, ",") != "handle,flush,handle,flush" {
+		t.Errorf("got %v", order)
+	}
+}
