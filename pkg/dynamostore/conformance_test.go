@@ -12,6 +12,6 @@ import (
 // a fresh table per subtest.
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, cfg storetest.Config) event.Store {
-		return newStore(t, dynamostore.Options{Now: cfg.Now})
+		return newStore(t, dynamostore.Options{Now: cfg.Now, DeliveryRetention: cfg.DeliveryRetention})
 	})
 }

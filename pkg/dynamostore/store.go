@@ -38,6 +38,10 @@ type Options struct {
 	// operation name. For metrics and for the cost measurements in
 	// docs/dynamodb.md.
 	Capacity func(op string, cc *types.ConsumedCapacity)
+	// DeliveryRetention is how long webhook deliveries and attempts are
+	// kept (their expires_at and TTL). Zero means event.DefaultRetention;
+	// set it to the event retention (TRIGGERS_RETENTION).
+	DeliveryRetention time.Duration
 }
 
 // Store is the DynamoDB event.Store. It is safe for concurrent use.
@@ -48,9 +52,15 @@ type Store struct {
 	now    func() time.Time
 	cap    func(string, *types.ConsumedCapacity)
 	closed atomic.Bool
+
+	retention time.Duration // of deliveries and attempts
 }
 
-var _ event.Store = (*Store)(nil)
+var (
+	_ event.Store             = (*Store)(nil)
+	_ event.SubscriptionStore = (*Store)(nil)
+	_ event.DeliveryLog       = (*Store)(nil)
+)
 
 // New returns a Store on an existing table (see CreateTable). It makes no
 // requests.
@@ -70,12 +80,17 @@ func New(client *dynamodb.Client, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.DeliveryRetention <= 0 {
+		opts.DeliveryRetention = event.DefaultRetention
+	}
 	return &Store{
 		db:     client,
 		table:  aws.String(opts.Table),
 		shards: opts.PendingShards,
 		now:    opts.Now,
 		cap:    opts.Capacity,
+
+		retention: opts.DeliveryRetention,
 	}, nil
 }
 
