@@ -79,8 +79,12 @@ type lockedBuffer struct {
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *lockedBuffer) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // emulator is one function under its own aws-lambda-rie on loopback.
 type emulator struct {
@@ -239,7 +243,9 @@ func newAWSSide(t *testing.T) *awsSide {
 	if err := dynamostore.CreateTable(ctx, s.ddb, s.table); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = s.ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(s.table)}) })
+	t.Cleanup(func() {
+		_, _ = s.ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(s.table)})
+	})
 	var err error
 	if s.store, err = dynamostore.New(s.ddb, dynamostore.Options{Table: s.table}); err != nil {
 		t.Fatal(err)
@@ -265,7 +271,7 @@ func (s *awsSide) env() map[string]string {
 		"AWS_ENDPOINT_URL": s.endpoint, "AWS_REGION": "us-east-1",
 		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
 		"TRIGGERS_TABLE": s.table, "TRIGGERS_RETRY_QUEUE_URL": s.queueURL,
-		"TRIGGERS_METRICS_NAMESPACE": "Triggers/emulator",
+		"TRIGGERS_METRICS_NAMESPACE":      "Triggers/emulator",
 		"TRIGGERS_ALLOW_PRIVATE_WEBHOOKS": "1", // the receiver is on loopback
 	}
 }
