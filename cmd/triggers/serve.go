@@ -105,14 +105,19 @@ func runServe(ctx context.Context, args []string, e env) error {
 	}
 
 	api, err := httpapi.New(httpapi.Config{
-		Store:        st.eventStore(),
-		Auth:         authn,
-		Limiter:      auth.NewMemoryLimiter(auth.LimiterConfig{}),
-		Logger:       logger,
-		IDs:          &event.IDs{},
-		Retention:    c.retention,
-		MaxBodyBytes: c.maxBodyBytes,
-		Version:      version,
+		Store: st.eventStore(),
+		// The sender's SSRF rules (and the --allow-private-webhooks opt-in)
+		// vet targets at subscribe time too.
+		Subscriptions: store,
+		Deliveries:    store,
+		TargetChecker: st.sender,
+		Auth:          authn,
+		Limiter:       auth.NewMemoryLimiter(auth.LimiterConfig{}),
+		Logger:        logger,
+		IDs:           &event.IDs{},
+		Retention:     c.retention,
+		MaxBodyBytes:  c.maxBodyBytes,
+		Version:       version,
 	})
 	if err != nil {
 		return fmt.Errorf("http api: %w", err)
