@@ -242,6 +242,20 @@ func TestDeadTargetDisablesTheSubscription(t *testing.T) {
 			t.Errorf("attempt %d: got %d %q, want 503", a.N, a.StatusCode, a.Error)
 		}
 	}
+	// What the subscriber sees through the HTTP API.
+	var shown struct {
+		Status         string `json:"status"`
+		DisabledReason string `json:"disabled_reason"`
+	}
+	getJSON(t, w, "/subscriptions/"+sub.ID, &shown)
+	if shown.Status != "disabled" || shown.DisabledReason != s.DisabledReason {
+		t.Errorf("GET /subscriptions/{id}: got %+v, want disabled with the reason", shown)
+	}
+	var listed []event.Attempt
+	getJSON(t, w, "/subscriptions/"+sub.ID+"/deliveries", &listed)
+	if len(listed) != 4 || listed[0].N != 4 || listed[0].StatusCode != 503 || listed[0].Error != "HTTP 503" || listed[0].Outcome != event.OutcomeRetry {
+		t.Errorf("GET /subscriptions/{id}/deliveries: got %+v, want the 4 failed attempts, newest first", listed)
+	}
 	for name, want := range map[string]float64{
 		"triggers_webhook_dead_lettered_total": 1, "triggers_subscriptions_disabled_total": 1,
 	} {
