@@ -48,6 +48,18 @@ type Config struct {
 	MaxBodyBytes int64
 	// Version is reported by GET /health.
 	Version string
+	// Subscriptions keeps the REST hook subscriptions of the
+	// /subscriptions routes. Nil means Store, if it implements
+	// event.SubscriptionStore (both stores do); with neither, those routes
+	// answer 500 because the deployment is miswired.
+	Subscriptions event.SubscriptionStore
+	// Deliveries lists attempts for GET /subscriptions/{id}/deliveries.
+	// Nil means Store, if it implements event.DeliveryLog.
+	Deliveries event.DeliveryLog
+	// TargetChecker vets a target URL's addresses at subscribe time (the
+	// SSRF guard; *webhook.Sender implements it). Nil means syntax checks
+	// only, which is right only where subscribers are trusted.
+	TargetChecker TargetChecker
 }
 
 // API serves the HTTP contract. It is safe for concurrent use; create it
@@ -62,6 +74,10 @@ type API struct {
 	retention time.Duration
 	maxBody   int64
 	version   string
+
+	subs       event.SubscriptionStore
+	deliveries event.DeliveryLog
+	targets    TargetChecker
 
 	handlers map[string]handlerFunc
 	all      http.Handler
@@ -84,6 +100,12 @@ func (a *API) routeHandlers() map[string]handlerFunc {
 		"POST /inbox/{id}/ack": a.ackEvent,
 		"GET /openapi.json":    a.openAPIDocument,
 		"GET /docs":            a.docsPage,
+
+		"POST /subscriptions":                a.createSubscription,
+		"GET /subscriptions":                 a.listSubscriptions,
+		"GET /subscriptions/{id}":            a.getSubscription,
+		"DELETE /subscriptions/{id}":         a.deleteSubscription,
+		"GET /subscriptions/{id}/deliveries": a.listDeliveries,
 	}
 }
 
@@ -105,6 +127,16 @@ func New(cfg Config) (*API, error) {
 		retention: cfg.Retention,
 		maxBody:   cfg.MaxBodyBytes,
 		version:   cfg.Version,
+
+		subs:       cfg.Subscriptions,
+		deliveries: cfg.Deliveries,
+		targets:    cfg.TargetChecker,
+	}
+	if a.subs == nil {
+		a.subs, _ = cfg.Store.(event.SubscriptionStore)
+	}
+	if a.deliveries == nil {
+		a.deliveries, _ = cfg.Store.(event.DeliveryLog)
 	}
 	logger := cfg.Logger
 	if logger == nil {

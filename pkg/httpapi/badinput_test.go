@@ -313,6 +313,14 @@ func TestBadInput(t *testing.T) {
 		{name: "headers/insane request id", r: req{method: "GET", target: "/health", header: hdr("X-Request-Id", "a\x00b\r\nX-Evil: 1")}, status: ok},
 	}
 
+	runBadCases(t, e, cases)
+}
+
+// runBadCases sends each case through e in parallel and checks its answer:
+// the status, and for an error the problem's code, location, headers and
+// size.
+func runBadCases(t *testing.T, e *env, cases []badCase) {
+	t.Helper()
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -331,6 +339,12 @@ func TestBadInput(t *testing.T) {
 				t.Fatalf("status: got %d, want %d; body %.500s", res.Code, c.status, res.Body)
 			}
 			if res.Code < 400 {
+				if ct := res.Header.Get("Content-Type"); res.Code == http.StatusNoContent && ct != "" {
+					t.Errorf("204 with Content-Type %q", ct)
+				}
+				if res.Code == http.StatusNoContent {
+					return
+				}
 				if ct := res.Header.Get("Content-Type"); ct != "application/json" {
 					t.Errorf("Content-Type: got %q, want application/json", ct)
 				}

@@ -103,7 +103,7 @@ func contractCases() []contractCase {
 		docs    = "GET /docs"
 		badAuth = "Bearer not.a.token"
 	)
-	return []contractCase{
+	return append(subscriptionContractCases(), []contractCase{
 		// GET /health
 		{name: "healthy", route: health, status: 200, req: simple("GET", "/health", "", nil, "")},
 		{name: "store down", route: health, status: 503, setup: withStore(&faultStore{ping: errPlain}), req: simple("GET", "/health", "", nil, "")},
@@ -251,7 +251,7 @@ func contractCases() []contractCase {
 			}
 		}},
 		{name: "not modified", route: docs, status: 304, req: simple("GET", "/docs", "", hdr("If-None-Match", openapi.Page().ETag), "")},
-	}
+	}...)
 }
 
 // TestOpenAPIContract drives every documented (route, status) pair through
