@@ -35,6 +35,7 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 		subs := tx.Bucket(bucketSubs)
 		deliveries := tx.Bucket(bucketDeliveries)
 		c := tx.Bucket(bucketSchedule).Cursor()
+		active := map[string]bool{} // subscriptions looked up in this call
 		examined := 0
 		for k, _ := c.First(); k != nil && bytes.Compare(k, bound) < 0 && len(due) < limit && examined < limit+maxDueExamined; k, _ = c.Next() {
 			examined++
@@ -53,7 +54,12 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 			if !expires.After(now) {
 				continue // the sweeper removes it
 			}
-			if !subscriptionActive(subs, d.SubscriptionID) {
+			ok, seen := active[d.SubscriptionID]
+			if !seen {
+				ok = subscriptionActive(subs, d.SubscriptionID)
+				active[d.SubscriptionID] = ok
+			}
+			if !ok {
 				ended = append(ended, d.ID)
 				continue
 			}
