@@ -46,7 +46,7 @@ var Table = []Route{
 	{Method: "GET", Path: "/subscriptions", Function: FuncSubscriptions, Scope: "subscriptions:manage", Summary: "List webhook subscriptions"},
 	{Method: "GET", Path: "/subscriptions/{id}", Function: FuncSubscriptions, Scope: "subscriptions:manage", Summary: "Get one webhook subscription"},
 	{Method: "DELETE", Path: "/subscriptions/{id}", Function: FuncSubscriptions, Scope: "subscriptions:manage", Summary: "Unsubscribe a webhook"},
-	{Method: "GET", Path: "/subscriptions/{id}/deliveries", Function: FuncSubscriptions, Scope: "subscriptions:manage", Summary: "List a subscription's delivery attempts, newest first"},
+	{Method: "GET", Path: "/subscriptions/{id}/deliveries", Function: FuncSubscriptions, Scope: "subscriptions:manage", Summary: "List the delivery attempts of a subscription, newest first"},
 	{Method: "GET", Path: "/openapi.json", Function: FuncMeta, Public: true, Summary: "The OpenAPI 3.1 document of this API"},
 	{Method: "GET", Path: "/docs", Function: FuncMeta, Public: true, Summary: "API reference page (renders /openapi.json)"},
 }
