@@ -96,7 +96,9 @@ func NewDeliverer(o DelivererOptions) (*Deliverer, error) {
 // Before attempting, it reads the subscription and the event again: a
 // delivery whose subscription was deleted or disabled, or whose event
 // expired, is ended (state failed) with an attempt record saying why,
-// and nothing is sent.
+// and nothing is sent. While the subscription's circuit is open (see
+// BreakerOptions) nothing is sent either: the attempt is recorded as a
+// deferred retry and rescheduled by the policy.
 //
 // It returns an error, and d unchanged, when nothing was recorded: the
 // stores failed, or ctx ended before the receiver answered (a shutdown
