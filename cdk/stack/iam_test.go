@@ -184,11 +184,11 @@ func TestFunctionPermissions(t *testing.T) {
 		routes.FuncIngest:        concat(logs, table("PutItem", "GetItem")),
 		routes.FuncInbox:         concat(logs, table("GetItem", "Query")),
 		routes.FuncAck:           concat(logs, table("UpdateItem", "GetItem")),
-		routes.FuncSubscriptions: concat(logs, table("PutItem", "GetItem", "DeleteItem", "Query")),
+		routes.FuncSubscriptions: concat(logs, table("PutItem", "GetItem", "UpdateItem", "DeleteItem", "Query")),
 		routes.FuncMeta:          concat(logs, table("GetItem")),
 		stack.FuncStream: concat(logs, table("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams", "Query", "GetItem", "PutItem", "UpdateItem"),
 			[]string{"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}),
-		stack.FuncDeliver: concat(logs, table("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
+		stack.FuncDeliver: concat(logs, table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
 			[]string{"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}),
 	}
 	for _, spec := range stack.Functions {

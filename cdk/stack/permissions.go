@@ -54,8 +54,9 @@ func (b *builder) grantAll() {
 			p.role.AddToPrincipalPolicy(allow([]string{"dynamodb:UpdateItem", "dynamodb:GetItem"}, table))
 		case routes.FuncSubscriptions:
 			// Subscription CRUD and GET /subscriptions/{id}/deliveries, all on
-			// base-table partitions (SUB#, DLV#).
-			p.role.AddToPrincipalPolicy(allow([]string{"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:Query"}, table))
+			// base-table partitions (SUB#, DLV#); UpdateItem moves the
+			// subscription counter that enforces the cap on create and delete.
+			p.role.AddToPrincipalPolicy(allow([]string{"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"}, table))
 		case routes.FuncMeta:
 			// GET /health reads one sentinel key (pkg/dynamostore's Ping:
 			// GetItem of PING#, half a read unit, not the rate-limited
@@ -72,9 +73,11 @@ func (b *builder) grantAll() {
 			p.role.AddToPrincipalPolicy(allow([]string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, table))
 			p.role.AddToPrincipalPolicy(allow([]string{"sqs:SendMessage"}, retryQueue))
 		case FuncDeliver:
-			// Delivery records, disabling a failing subscription, deleting
-			// one on 410 Gone.
-			p.role.AddToPrincipalPolicy(allow([]string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}, table))
+			// Delivery records (RecordAttempt is one TransactWriteItems, which
+			// IAM checks as its Put/Update parts), disabling a failing
+			// subscription, deleting one on 410 Gone, and Query for the
+			// recent attempts the disable rule reads.
+			p.role.AddToPrincipalPolicy(allow([]string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"}, table))
 			// Re-enqueue with a delay for the next attempt.
 			p.role.AddToPrincipalPolicy(allow([]string{"sqs:SendMessage"}, retryQueue))
 		}
