@@ -91,7 +91,8 @@ test-cdk: ## CDK stack tests: template assertions, route drift, least privilege,
 
 .PHONY: test-zapier
 test-zapier: build-cli ## The Zapier app's tests (createAppTester against a real triggers serve)
-	cd integrations/zapier && npm ci --no-audit --no-fund && npm test
+	cd integrations/zapier && npm ci --no-audit --no-fund && \
+	  TRIGGERS_ZAPIER_INSTANT=1 TRIGGERS_ZAPIER_SERVE_ARGS=--allow-private-webhooks npm test
 
 .PHONY: test-short
 test-short: ## Fast tests only (no integration suites)
