@@ -153,7 +153,7 @@ func (fw *forwarder) forward(ctx context.Context, ev client.Event, out io.Writer
 		case err != nil:
 			result = "ERR " + oneLine(err.Error())
 		default:
-			result = fmt.Sprintf("%d %s", status, latency.Round(time.Millisecond))
+			result = fmt.Sprintf("%d %dms", status, latency.Milliseconds()) // "0ms", never "0s"
 		}
 		retry := (err != nil || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500) && attempt < forwardAttempts
 		suffix := ""

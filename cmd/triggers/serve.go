@@ -94,7 +94,11 @@ func runServe(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("auth: %w", err)
 	}
 
-	store, err := boltstore.Open(filepath.Join(c.dataDir, "triggers.db"), boltstore.Options{Logger: logger, OutboxRetention: c.retention})
+	store, err := boltstore.Open(filepath.Join(c.dataDir, "triggers.db"), boltstore.Options{
+		Logger:            logger,
+		OutboxRetention:   c.retention,
+		DeliveryRetention: c.retention,
+	})
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
@@ -132,9 +136,12 @@ func runServe(ctx context.Context, args []string, e env) error {
 	logger.Info("listening", "url", url, "data", c.dataDir, "version", version)
 
 	bg, stopBackground := context.WithCancel(context.Background())
-	go store.RunSweeper(bg, c.sweepEvery)
+	sweeperDone := make(chan struct{})
+	go func() { defer close(sweeperDone); store.RunSweeper(bg, c.sweepEvery) }()
 	waitStream := st.start(bg)
-	defer func() { stopBackground(); waitStream() }() // before store.Close
+	// Background work stops before the store closes (deferred earlier, so
+	// it runs later): a sweep or delivery must not meet a closed store.
+	defer func() { stopBackground(); waitStream(); <-sweeperDone }()
 
 	handler := api.Handler()
 	if c.metrics {

@@ -9,9 +9,9 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/triggershq/triggers/pkg/dynamostore"
 	"github.com/triggershq/triggers/pkg/httpapi"
 	"github.com/triggershq/triggers/pkg/lambdaenv"
+	"github.com/triggershq/triggers/pkg/lambdaenv/tablestore"
 	"github.com/triggershq/triggers/pkg/routes"
 )
 
@@ -27,8 +27,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db := dynamostore.NewClient(env.AWS, dynamostore.ClientOptions{})
-	store, err := dynamostore.New(db, dynamostore.Options{Table: env.Table, PendingShards: env.PendingShards})
+	_, store, err := tablestore.Open(env)
 	if err != nil {
 		return err
 	}

@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/triggershq/triggers/pkg/dynamostore"
 	"github.com/triggershq/triggers/pkg/lambdaenv"
+	"github.com/triggershq/triggers/pkg/lambdaenv/tablestore"
 	"github.com/triggershq/triggers/pkg/metrics"
 	"github.com/triggershq/triggers/pkg/stream"
 	"github.com/triggershq/triggers/pkg/stream/dynamodbstreams"
@@ -33,8 +33,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db := dynamostore.NewClient(env.AWS, dynamostore.ClientOptions{})
-	store, err := dynamostore.New(db, dynamostore.Options{Table: env.Table, PendingShards: env.PendingShards})
+	_, store, err := tablestore.Open(env)
 	if err != nil {
 		return err
 	}

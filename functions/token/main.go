@@ -14,6 +14,7 @@ import (
 	"github.com/triggershq/triggers/pkg/dynamostore"
 	"github.com/triggershq/triggers/pkg/httpapi"
 	"github.com/triggershq/triggers/pkg/lambdaenv"
+	"github.com/triggershq/triggers/pkg/lambdaenv/tablestore"
 	"github.com/triggershq/triggers/pkg/routes"
 	"github.com/triggershq/triggers/pkg/secrets"
 )
@@ -38,13 +39,12 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db := dynamostore.NewClient(env.AWS, dynamostore.ClientOptions{})
-	limiter, err := dynamostore.NewLimiter(db, dynamostore.LimiterOptions{Table: env.Table})
+	// httpapi requires a store; POST /token never touches it.
+	db, store, err := tablestore.Open(env)
 	if err != nil {
 		return err
 	}
-	// httpapi requires a store; POST /token never touches it.
-	store, err := dynamostore.New(db, dynamostore.Options{Table: env.Table, PendingShards: env.PendingShards})
+	limiter, err := dynamostore.NewLimiter(db, dynamostore.LimiterOptions{Table: env.Table})
 	if err != nil {
 		return err
 	}

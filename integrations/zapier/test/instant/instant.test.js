@@ -13,7 +13,7 @@
 //
 // The receiver listens on 127.0.0.1, which the server's SSRF guard refuses
 // unless the operator opts in: pass the opt-in to `triggers serve` through
-// TRIGGERS_ZAPIER_SERVE_ARGS (e.g. TRIGGERS_ZAPIER_SERVE_ARGS="--allow-private-targets"
+// TRIGGERS_ZAPIER_SERVE_ARGS (e.g. TRIGGERS_ZAPIER_SERVE_ARGS="--allow-private-webhooks"
 // once issue #4 names the flag) and, if it is an environment variable,
 // TRIGGERS_ZAPIER_SERVE_ENV="NAME=value".
 
