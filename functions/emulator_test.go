@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/triggershq/triggers/internal/testenv"
 	"github.com/triggershq/triggers/pkg/auth"
 	"github.com/triggershq/triggers/pkg/dynamostore"
@@ -43,7 +44,7 @@ func TestMain(m *testing.M) {
 }
 
 // functionNames are the functions this suite runs.
-var functionNames = []string{"token", "authorizer", "ingest", "inbox", "ack", "meta"}
+var functionNames = []string{"token", "authorizer", "ingest", "inbox", "ack", "meta", "subscriptions", "stream", "deliver"}
 
 var (
 	buildOnce sync.Once
@@ -306,9 +307,11 @@ type world struct {
 	sm       *secretsmanager.Client
 	db       *dynamodb.Client
 	creds    *auth.Credentials
-	keyA     string // plaintext, every scope
-	keyB     string // plaintext, inbox:read only
-	idA, idB string
+	// envOverride, when set, replaces env() for the emulators started next.
+	envOverride map[string]string
+	keyA        string // plaintext, every scope
+	keyB        string // plaintext, inbox:read only
+	idA, idB    string
 }
 
 var (
@@ -386,6 +389,29 @@ func (w *world) env() map[string]string {
 		"TRIGGERS_SECRET_ID":        w.secretID,
 		"TRIGGERS_LOG_LEVEL":        "info",
 	}
+}
+
+// currentEnv is envOverride when set, else env().
+func (w *world) currentEnv() map[string]string {
+	if w.envOverride != nil {
+		return w.envOverride
+	}
+	return w.env()
+}
+
+// retryQueue creates the webhook retry queue in moto and returns its URL.
+func (w *world) retryQueue(t testing.TB) string {
+	t.Helper()
+	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion("us-east-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(w.endpoint) })
+	out, err := q.CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String(w.table + "-retry")})
+	if err != nil {
+		t.Fatalf("create retry queue: %v", err)
+	}
+	return aws.ToString(out.QueueUrl)
 }
 
 // putCredentials stores a new version of the secret.

@@ -68,7 +68,7 @@ func TestPerformanceReport(t *testing.T) {
 			if e != nil {
 				e.stop()
 			}
-			e = startEmulator(t, name, w.env())
+			e = startEmulator(t, name, w.currentEnv())
 			first := e.invoke(t, ev(idx))
 			check(idx, first)
 			idx++
@@ -149,6 +149,35 @@ func TestPerformanceReport(t *testing.T) {
 	measure("ack", "POST /inbox/{id}/ack (one conditional UpdateItem)", func(i int) any {
 		return protectedEvent(t, "ack.json", tok, v, ids[i])
 	}, httpOK("ack", 200))
+
+	measure("subscriptions", "GET /subscriptions (one Query)", func(int) any {
+		ev := protectedEvent(t, "inbox.json", tok, v, "")
+		ev.RouteKey, ev.RawPath, ev.RawQueryString = "GET /subscriptions", "/subscriptions", ""
+		ev.RequestContext.RouteKey, ev.RequestContext.HTTP.Path = ev.RouteKey, ev.RawPath
+		return ev
+	}, httpOK("subscriptions", 200))
+
+	// The stream and deliver functions need the retry queue.
+	queueURL := w.retryQueue(t)
+	streamEnv := w.env()
+	streamEnv["TRIGGERS_RETRY_QUEUE_URL"] = queueURL
+	measureEnv := func(name, what, fixture string, env map[string]string) {
+		saved := w.envOverride
+		w.envOverride = env
+		defer func() { w.envOverride = saved }()
+		measure(name, what, func(int) any {
+			return loadFixture[json.RawMessage](t, fixture)
+		}, func(i int, inv invocation) {
+			var r struct {
+				BatchItemFailures []any `json:"batchItemFailures"`
+			}
+			if err := json.Unmarshal(inv.payload, &r); err != nil {
+				t.Fatalf("%s invoke %d: got %s, want a batch response", name, i, inv.payload)
+			}
+		})
+	}
+	measureEnv("stream", "a DynamoDB Streams batch (INSERT, MODIFY, TTL REMOVE), no subscriptions", "../dynamodbstreams/event.json", streamEnv)
+	measureEnv("deliver", "an SQS batch of one retry message for a delivery that no longer exists", "../sqs/event.json", streamEnv)
 
 	report := renderReport(rows)
 	t.Log("\n" + report)
