@@ -293,5 +293,7 @@ func firstKey(t *testing.T, out string) string {
 }
 
 func TestMain(m *testing.M) {
-	os.Exit(m.Run())
+	code := m.Run()
+	testenv.StopMoto()
+	os.Exit(code)
 }

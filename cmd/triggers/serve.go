@@ -9,11 +9,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/triggershq/triggers/pkg/auth"
-	"github.com/triggershq/triggers/pkg/boltstore"
 	"github.com/triggershq/triggers/pkg/event"
 	"github.com/triggershq/triggers/pkg/httpapi"
 )
@@ -32,6 +30,13 @@ type serveConfig struct {
 
 	allowPrivateWebhooks bool // the SSRF opt-in (docs/webhooks.md)
 	metrics              bool // serve GET /metrics
+
+	store          string // storeBolt or storeDynamoDB
+	table          string // DynamoDB table
+	dynamoEndpoint string // DynamoDB endpoint override (moto_server)
+	createTable    bool
+	pendingShards  int
+	secretID       string // credentials from Secrets Manager instead of credentials.json
 }
 
 func parseServe(args []string, e env) (serveConfig, error) {
@@ -52,7 +57,13 @@ func parseServe(args []string, e env) (serveConfig, error) {
 	}
 	fs.BoolVar(&c.allowPrivateWebhooks, "allow-private-webhooks", allowPrivate,
 		"let webhooks target loopback, private and link-local addresses (local development and tests only; env TRIGGERS_ALLOW_PRIVATE_WEBHOOKS=1)")
-	fs.BoolVar(&c.metrics, "metrics", true, "serve Prometheus metrics at GET /metrics on the same listener")
+	fs.BoolVar(&c.metrics, "metrics", true, "serve Prometheus metrics at GET /metrics on the same listener (bolt store)")
+	fs.StringVar(&c.store, "store", envOr(e, "TRIGGERS_STORE", storeBolt), "event store: bolt (embedded, in --data) or dynamodb (env TRIGGERS_STORE)")
+	fs.StringVar(&c.table, "table", envOr(e, "TRIGGERS_TABLE", "triggers"), "DynamoDB table, with --store dynamodb (env TRIGGERS_TABLE)")
+	fs.StringVar(&c.dynamoEndpoint, "dynamodb-endpoint", "", "DynamoDB endpoint URL, e.g. a local moto_server (default: AWS, or AWS_ENDPOINT_URL)")
+	fs.BoolVar(&c.createTable, "create-table", false, "create the DynamoDB table if it does not exist (local use; production tables come from the CDK stack)")
+	fs.IntVar(&c.pendingShards, "pending-shards", 8, "DynamoDB pending-index shards; must match the table's writers (env TRIGGERS_PENDING_SHARDS)")
+	fs.StringVar(&c.secretID, "secret-id", envOr(e, "TRIGGERS_SECRET_ID", ""), "read credentials from this Secrets Manager secret instead of DATA/credentials.json (env TRIGGERS_SECRET_ID)")
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err.Error()}
 	}
@@ -67,6 +78,12 @@ func parseServe(args []string, e env) (serveConfig, error) {
 	}
 	if c.tokenTTL < time.Second || c.tokenTTL > 7*24*time.Hour {
 		return c, usagef("--token-ttl must be between 1s and 168h")
+	}
+	if c.store != storeBolt && c.store != storeDynamoDB {
+		return c, usagef("--store must be %s or %s, got %q", storeBolt, storeDynamoDB, c.store)
+	}
+	if c.pendingShards < 1 || c.pendingShards > 64 {
+		return c, usagef("--pending-shards must be between 1 and 64")
 	}
 	if c.maxBodyBytes < 1024 {
 		return c, usagef("--max-body-bytes must be at least 1024")
@@ -85,7 +102,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
-	keyring, err := openKeyring(c, e, logger)
+	keyring, err := keyringFor(ctx, c, e, logger)
 	if err != nil {
 		return err
 	}
@@ -94,35 +111,19 @@ func runServe(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("auth: %w", err)
 	}
 
-	store, err := boltstore.Open(filepath.Join(c.dataDir, "triggers.db"), boltstore.Options{
-		Logger:            logger,
-		OutboxRetention:   c.retention,
-		DeliveryRetention: c.retention,
-	})
+	b, err := openBackend(ctx, c, logger)
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return err
 	}
-	defer store.Close()
-	st, err := newStream(store, c, logger)
-	if err != nil {
-		return fmt.Errorf("stream: %w", err)
-	}
-
-	api, err := httpapi.New(httpapi.Config{
-		Store: st.eventStore(),
-		// The sender's SSRF rules (and the --allow-private-webhooks opt-in)
-		// vet targets at subscribe time too.
-		Subscriptions: store,
-		Deliveries:    store,
-		TargetChecker: st.sender,
-		Auth:          authn,
-		Limiter:       auth.NewMemoryLimiter(auth.LimiterConfig{}),
-		Logger:        logger,
-		IDs:           &event.IDs{},
-		Retention:     c.retention,
-		MaxBodyBytes:  c.maxBodyBytes,
-		Version:       version,
-	})
+	defer b.close()
+	cfg := b.api
+	cfg.Auth = authn
+	cfg.Logger = logger
+	cfg.IDs = &event.IDs{}
+	cfg.Retention = c.retention
+	cfg.MaxBodyBytes = c.maxBodyBytes
+	cfg.Version = version
+	api, err := httpapi.New(cfg)
 	if err != nil {
 		return fmt.Errorf("http api: %w", err)
 	}
@@ -132,20 +133,22 @@ func runServe(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("listen on %s: %w", c.addr, err)
 	}
 	url := "http://" + ln.Addr().String()
-	fmt.Fprintf(e.stdout, "Triggers %s listening on %s (data in %s)\n", version, url, c.dataDir)
-	logger.Info("listening", "url", url, "data", c.dataDir, "version", version)
+	where := "data in " + c.dataDir
+	if c.store == storeDynamoDB {
+		where = "DynamoDB table " + c.table
+	}
+	fmt.Fprintf(e.stdout, "Triggers %s listening on %s (%s)\n", version, url, where)
+	logger.Info("listening", "url", url, "store", c.store, "data", c.dataDir, "version", version)
 
 	bg, stopBackground := context.WithCancel(context.Background())
-	sweeperDone := make(chan struct{})
-	go func() { defer close(sweeperDone); store.RunSweeper(bg, c.sweepEvery) }()
-	waitStream := st.start(bg)
+	wait := b.start(bg)
 	// Background work stops before the store closes (deferred earlier, so
 	// it runs later): a sweep or delivery must not meet a closed store.
-	defer func() { stopBackground(); waitStream(); <-sweeperDone }()
+	defer func() { stopBackground(); wait() }()
 
 	handler := api.Handler()
-	if c.metrics {
-		handler = st.withMetrics(handler)
+	if b.wrap != nil {
+		handler = b.wrap(handler)
 	}
 	return serveUntilDone(ctx, newHTTPServer(handler, logger), ln, c.shutdownTimeout, logger)
 }

@@ -149,3 +149,11 @@ func envBool(e env, name string) (bool, error) {
 	}
 	return b, nil
 }
+
+// envOr returns the environment variable name, or def when it is unset.
+func envOr(e env, name, def string) string {
+	if v := e.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
