@@ -1,6 +1,10 @@
 package main
 
-import "flag"
+import (
+	"errors"
+	"flag"
+	"strconv"
+)
 
 // parseInterspersed parses flags that may come before, between or after
 // positional arguments ("keys revoke ID --data dir" works like
@@ -9,6 +13,9 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, errHelp
+			}
 			return nil, usageError{err.Error()}
 		}
 		args = fs.Args()
@@ -21,4 +28,40 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
+}
+
+// envBool reads a boolean environment variable ("" is false), as a usage
+// error when it is not one.
+func envBool(e env, name string) (bool, error) {
+	v := e.getenv(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, usagef("%s=%q: want 1, true, 0 or false", name, v)
+	}
+	return b, nil
+}
+
+// envInt reads an integer environment variable, def when unset, as a usage
+// error when it is not an integer.
+func envInt(e env, name string, def int) (int, error) {
+	v := e.getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, usagef("%s=%q: want an integer", name, v)
+	}
+	return n, nil
+}
+
+// envOr returns the environment variable name, or def when it is unset.
+func envOr(e env, name, def string) string {
+	if v := e.getenv(name); v != "" {
+		return v
+	}
+	return def
 }

@@ -63,7 +63,8 @@ const usage = `Triggers — an event inbox for Zapier and other automation consu
 
 Usage:
   triggers serve [flags]          serve the HTTP API (embedded store by default)
-  triggers keys <command> [flags] manage API keys: create, list, revoke, hash, rotate-signing-key
+  triggers keys <command> [flags] manage API keys and signing keys: create, list, revoke, hash,
+                                  rotate-signing-key, remove-signing-key
   triggers version                print the version
 
 Client commands (--url / $TRIGGERS_URL, --api-key / $TRIGGERS_API_KEY):
@@ -85,9 +86,9 @@ func run(ctx context.Context, args []string, e env) error {
 	}
 	switch args[0] {
 	case "serve":
-		return runServe(ctx, args[1:], e)
+		return helpOK(runServe(ctx, args[1:], e))
 	case "keys":
-		return runKeys(ctx, args[1:], e)
+		return helpOK(runKeys(ctx, args[1:], e))
 	case "send":
 		return runSend(ctx, args[1:], e)
 	case "inbox":

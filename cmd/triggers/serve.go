@@ -62,9 +62,16 @@ func parseServe(args []string, e env) (serveConfig, error) {
 	fs.StringVar(&c.table, "table", envOr(e, "TRIGGERS_TABLE", "triggers"), "DynamoDB table, with --store dynamodb (env TRIGGERS_TABLE)")
 	fs.StringVar(&c.dynamoEndpoint, "dynamodb-endpoint", "", "DynamoDB endpoint URL, e.g. a local moto_server (default: AWS, or AWS_ENDPOINT_URL)")
 	fs.BoolVar(&c.createTable, "create-table", false, "create the DynamoDB table if it does not exist (local use; production tables come from the CDK stack)")
-	fs.IntVar(&c.pendingShards, "pending-shards", 8, "DynamoDB pending-index shards; must match the table's writers (env TRIGGERS_PENDING_SHARDS)")
+	shards, err := envInt(e, "TRIGGERS_PENDING_SHARDS", 8)
+	if err != nil {
+		return c, err
+	}
+	fs.IntVar(&c.pendingShards, "pending-shards", shards, "DynamoDB pending-index shards; must match the table's writers (env TRIGGERS_PENDING_SHARDS)")
 	fs.StringVar(&c.secretID, "secret-id", envOr(e, "TRIGGERS_SECRET_ID", ""), "read credentials from this Secrets Manager secret instead of DATA/credentials.json (env TRIGGERS_SECRET_ID)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, errHelp
+		}
 		return c, usageError{err.Error()}
 	}
 	if fs.NArg() > 0 {

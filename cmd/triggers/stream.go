@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"sync"
 
 	"github.com/triggershq/triggers/pkg/boltstore"
@@ -134,26 +133,4 @@ func (p *streamParts) withMetrics(api http.Handler) http.Handler {
 	mux.Handle("GET /metrics", p.metrics.Handler(p.log, depth))
 	mux.Handle("/", api)
 	return mux
-}
-
-// envBool reads a boolean environment variable ("" is false), as a usage
-// error when it is not one.
-func envBool(e env, name string) (bool, error) {
-	v := e.getenv(name)
-	if v == "" {
-		return false, nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, usagef("%s=%q: want 1, true, 0 or false", name, v)
-	}
-	return b, nil
-}
-
-// envOr returns the environment variable name, or def when it is unset.
-func envOr(e env, name, def string) string {
-	if v := e.getenv(name); v != "" {
-		return v
-	}
-	return def
 }
