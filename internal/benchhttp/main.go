@@ -5,7 +5,9 @@
 //     the same load generator (64 keep-alive clients), and their ratio;
 //   - GET /inbox?limit=100 latency (p50/p99) with 1,000 and with 1,000,000
 //     pending events, and their ratio;
-//   - POST /token cost (argon2id) per call.
+//   - POST /token cost (argon2id) per call;
+//   - webhook fan-out: deliveries/s to a local receiver with 1, 10 and 100
+//     subscriptions, and POST /events → receiver latency, p50/p99.
 //
 // The server is the real binary (bin/triggers, built by `make build`) and
 // the load generator runs on the same machine, so the ratios (measured in
@@ -33,6 +35,12 @@ type config struct {
 	bigBacklog int
 	inboxCalls int
 	keepData   string
+	// fanoutDeliveries is how many deliveries each fan-out run makes
+	// (events = fanoutDeliveries / subscriptions); latencyEvents how many
+	// events the one-at-a-time latency run sends.
+	fanoutDeliveries int
+	latencyEvents    int
+	only             string
 }
 
 func main() {
@@ -43,6 +51,9 @@ func main() {
 	flag.IntVar(&c.rounds, "rounds", 2, "alternating health/ingest rounds (their mean is reported)")
 	flag.IntVar(&c.bigBacklog, "backlog", 1_000_000, "pending events for the large inbox run")
 	flag.IntVar(&c.inboxCalls, "inbox-calls", 2000, "GET /inbox calls per backlog size")
+	flag.IntVar(&c.fanoutDeliveries, "fanout-deliveries", 2000, "deliveries per fan-out run")
+	flag.IntVar(&c.latencyEvents, "latency-events", 200, "events in the one-at-a-time delivery latency run")
+	flag.StringVar(&c.only, "only", "", "run only this section: ingest, inbox, token or fanout")
 	flag.StringVar(&c.keepData, "cache", "", "directory to keep the preloaded large store in between runs (default: a temp dir)")
 	flag.Parse()
 	if err := run(context.Background(), c, os.Stdout); err != nil {
@@ -69,18 +80,26 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	fmt.Fprintf(out, "## Single binary over HTTP — %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(out, "Machine: %s\n\n", machine())
 
-	if err := throughputReport(ctx, c, filepath.Join(tmp, "ingest"), out); err != nil {
-		return fmt.Errorf("throughput: %w", err)
-	}
 	bigDir := c.keepData
 	if bigDir == "" {
 		bigDir = filepath.Join(tmp, "big")
 	}
-	if err := inboxReport(ctx, c, filepath.Join(tmp, "small"), bigDir, out); err != nil {
-		return fmt.Errorf("inbox latency: %w", err)
+	sections := []struct {
+		name string
+		run  func() error
+	}{
+		{"ingest", func() error { return throughputReport(ctx, c, filepath.Join(tmp, "ingest"), out) }},
+		{"inbox", func() error { return inboxReport(ctx, c, filepath.Join(tmp, "small"), bigDir, out) }},
+		{"token", func() error { return tokenReport(ctx, c, filepath.Join(tmp, "token"), out) }},
+		{"fanout", func() error { return fanoutReport(ctx, c, filepath.Join(tmp, "fanout"), out) }},
 	}
-	if err := tokenReport(ctx, c, filepath.Join(tmp, "token"), out); err != nil {
-		return fmt.Errorf("token cost: %w", err)
+	for _, s := range sections {
+		if c.only != "" && c.only != s.name {
+			continue
+		}
+		if err := s.run(); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
 	}
 	return nil
 }

@@ -29,8 +29,9 @@ var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
 
 // startServer runs `triggers serve` on a free port with its logs discarded
 // (logging every request would measure the terminal, not the server).
-func startServer(binary, dataDir string) (*server, error) {
-	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--log-level", "error")
+func startServer(binary, dataDir string, extra ...string) (*server, error) {
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--log-level", "error"}, extra...)
+	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), "TRIGGERS_API_KEY="+benchKey)
 	cmd.Stderr = io.Discard
 	stdout, err := cmd.StdoutPipe()
