@@ -169,8 +169,13 @@ func (s *Sender) Send(ctx context.Context, target, secret, deliveryID string, e 
 		return res
 	}
 	// Read a bounded amount so a small response leaves the connection
-	// reusable, and close: a longer body is cut off, not read.
-	_, _ = io.CopyN(io.Discard, resp.Body, s.opts.MaxResponseBytes)
+	// reusable, and close: a longer body is cut off, not read. A 101's
+	// "body" is the switched connection itself, which http.Client.Timeout
+	// no longer covers: reading it would wait for as long as the receiver
+	// holds it open, so it is closed unread.
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		_, _ = io.CopyN(io.Discard, resp.Body, s.opts.MaxResponseBytes)
+	}
 	_ = resp.Body.Close()
 	res.Latency = time.Since(t0)
 	res.StatusCode = resp.StatusCode

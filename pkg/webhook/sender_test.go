@@ -427,3 +427,55 @@ func TestProxyEnvironmentIsIgnored(t *testing.T) {
 		t.Fatalf("got %d requests through the proxy, want 0", n)
 	}
 }
+
+// TestSwitchingProtocolsEndsTheAttempt: a receiver that answers 101 and
+// then holds the connection must not hold the attempt. net/http hands a
+// 101's connection over as the body, outside http.Client.Timeout, so
+// reading it waited for as long as the receiver liked, and a few such
+// subscriptions held every delivery slot of the single binary. The hang
+// guard below is a failure bound, not a speed assertion.
+func TestSwitchingProtocolsEndsTheAttempt(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		response string
+	}{
+		{"101 then silence", "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"},
+		{"101 without upgrade headers", "HTTP/1.1 101 Switching Protocols\r\n\r\n"},
+		{"101 then a few bytes", "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\nhello"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			release := make(chan struct{})
+			t.Cleanup(func() { close(release); ln.Close() })
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				_, _ = c.Read(make([]byte, 64<<10))
+				_, _ = io.WriteString(c, tt.response)
+				<-release // hold the connection open, saying nothing more
+			}()
+			s := localSender(t, webhook.Options{Timeout: 100 * time.Millisecond})
+			done := make(chan webhook.Result, 1)
+			go func() {
+				done <- s.Send(context.Background(), "http://"+ln.Addr().String()+"/hook", event.NewSecret(), "msg_1", testEvent())
+			}()
+			select {
+			case res := <-done:
+				if res.Outcome != event.OutcomeFailed || res.StatusCode != http.StatusSwitchingProtocols || res.Err != "HTTP 101" {
+					t.Fatalf("got %+v, want a failed attempt with status 101", res)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("Send still waiting on a 101 connection after 30s; want it to end within the 100ms timeout")
+			}
+		})
+	}
+}
