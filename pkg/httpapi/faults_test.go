@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -145,4 +146,53 @@ func TestMaxBodyBytes(t *testing.T) {
 	if rec.Code != http.StatusRequestEntityTooLarge || counter.n != 0 {
 		t.Errorf("1 GiB Content-Length: got status %d after reading %d bytes, want 413 after none", rec.Code, counter.n)
 	}
+}
+
+// A client that goes away (or half-closes its connection after sending,
+// which net/http also reports by cancelling the request's context) makes
+// the store call fail with context.Canceled. That is not the server's
+// fault: 499 problem+json, logged at info with its code, never a 500 or an
+// error line. The red team's half-closed raw requests got 500s here.
+func TestClientGoneIsNot5xx(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	tok := e.token(keyFull)
+	id := e.createEvent(tok, "gone.test", "tests", `{}`)
+	sub := e.subscribe(t, hookURL, "")
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	cases := []req{
+		{method: "GET", target: "/events/" + id},
+		{method: "GET", target: "/inbox"},
+		{method: "POST", target: "/events", header: jsonCT, body: validBody},
+		{method: "POST", target: "/inbox/" + id + "/ack"},
+		{method: "GET", target: "/health"},
+		{method: "GET", target: "/subscriptions"},
+		{method: "GET", target: "/subscriptions/" + sub.ID},
+		{method: "GET", target: "/subscriptions/" + sub.ID + "/deliveries"},
+		{method: "DELETE", target: "/subscriptions/" + sub.ID},
+	}
+	for _, c := range cases {
+		t.Run(c.method+" "+c.target, func(t *testing.T) {
+			c.token, c.ctx = tok, gone
+			res := e.do(c) // fails on any 5xx
+			res.wantStatus(t, httpapi.StatusClientClosedRequest)
+			if p := res.problem(t); p.Code != httpapi.CodeClientClosed || p.Title != "Client Closed Request" {
+				t.Errorf("got code %q title %q, want client_closed_request, Client Closed Request", p.Code, p.Title)
+			}
+		})
+	}
+	logs := e.logs.String()
+	if strings.Contains(logs, `"level":"ERROR"`) || strings.Contains(logs, `"code":"internal"`) {
+		t.Errorf("a client leaving was logged as a server error:\n%s", logs)
+	}
+	if !strings.Contains(logs, `"status":499`) {
+		t.Errorf("access log lacks the 499s:\n%s", logs)
+	}
+	// The requests were refused, not half done: the event is still
+	// pending and the subscription still there.
+	if got := e.do(req{method: "GET", target: "/events/" + id, token: tok}); !strings.Contains(string(got.Body), `"status":"pending"`) {
+		t.Errorf("after a cancelled ack: got %s, want the event still pending", got.Body)
+	}
+	e.do(req{method: "GET", target: "/subscriptions/" + sub.ID, token: tok}).wantStatus(t, http.StatusOK)
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -18,7 +19,15 @@ const (
 	CodeMalformedForm    event.Code = "malformed_form"
 	CodeUnsupportedMedia event.Code = "unsupported_media_type"
 	CodeMethodNotAllowed event.Code = "method_not_allowed"
+	// CodeClientClosed answers a request whose client went away before
+	// the answer was ready (see clientGone).
+	CodeClientClosed event.Code = "client_closed_request"
 )
+
+// StatusClientClosedRequest is nginx's 499: not in RFC 9110, but the
+// established status for "the client closed the connection first", and a
+// 4xx, which is what it is.
+const StatusClientClosedRequest = 499
 
 // statusByCode is the one table from error code to HTTP status. A code that
 // is not here is a bug and answers 500.
@@ -36,6 +45,15 @@ var statusByCode = map[event.Code]int{
 	CodeMalformedForm:      http.StatusBadRequest,
 	CodeUnsupportedMedia:   http.StatusUnsupportedMediaType,
 	CodeMethodNotAllowed:   http.StatusMethodNotAllowed,
+	CodeClientClosed:       StatusClientClosedRequest,
+}
+
+// statusTitle is http.StatusText, plus the one status it does not know.
+func statusTitle(status int) string {
+	if status == StatusClientClosedRequest {
+		return "Client Closed Request"
+	}
+	return http.StatusText(status)
 }
 
 // StatusFor returns the HTTP status for an error code: the single mapping
@@ -144,7 +162,7 @@ func problemFor(err error) Problem {
 	}
 	p := Problem{
 		Type:   "/problems/" + string(code),
-		Title:  http.StatusText(status),
+		Title:  statusTitle(status),
 		Status: status,
 		Code:   code,
 	}
@@ -186,9 +204,23 @@ func (f *fieldError) problem() FieldProblem {
 	return FieldProblem{Loc: loc, Msg: f.err.Message, Type: f.kind}
 }
 
+// clientGone reports whether err is only the echo of the client leaving:
+// net/http cancels a request's context when its connection closes, or
+// when the client half-closes it after sending (golang/go#18527), and a
+// store or a hashing slot then fails with context.Canceled. That is no
+// fault of the server's, so it must not be a 500 (nor an error-level log
+// line); a half-closed client still reads the 499.
+func clientGone(r *http.Request, err error) bool {
+	return errors.Is(r.Context().Err(), context.Canceled) && errors.Is(err, context.Canceled)
+}
+
 // writeProblem answers err as problem+json, with the headers its status
 // calls for (Retry-After, WWW-Authenticate), and records it for the log.
 func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
+	if clientGone(r, err) {
+		err = &event.Error{Code: CodeClientClosed, Err: err,
+			Message: "the client closed the connection before the answer was ready; the request may not have been carried out (retry POST /events with the same Idempotency-Key)"}
+	}
 	p := problemFor(err)
 	info := infoFrom(r.Context())
 	info.code = p.Code
