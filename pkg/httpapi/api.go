@@ -270,10 +270,6 @@ func (a *API) methodNotAllowed(path string, methods []string) http.Handler {
 	return a.fallback(func(w http.ResponseWriter, r *http.Request) error {
 		infoFrom(r.Context()).route = path
 		w.Header().Set("Allow", allowHeader)
-		method := r.Method
-		if len(method) > 32 {
-			method = method[:32] + "…"
-		}
-		return event.Errorf(CodeMethodNotAllowed, "method %q is not allowed on %s; allowed: %s", method, path, allowHeader)
+		return event.Errorf(CodeMethodNotAllowed, "method %q is not allowed on %s; allowed: %s", clipMethod(r.Method), path, allowHeader)
 	})
 }

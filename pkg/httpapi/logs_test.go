@@ -114,3 +114,37 @@ func TestRequestID(t *testing.T) {
 		t.Errorf("two X-Request-Id headers: got %q, want a fresh id", got)
 	}
 }
+
+// Request methods are any RFC 9110 token, as long as the server's header
+// limit allows; the access line keeps at most 32 bytes of one, so a client
+// cannot write 64 KiB log lines (the red team sent a 5,000-byte method).
+func TestLogsClipLongMethods(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, method, logged string
+	}{
+		{"ordinary", "PROPFIND", "PROPFIND"},
+		{"32 bytes", strings.Repeat("M", 32), strings.Repeat("M", 32)},
+		{"33 bytes", strings.Repeat("M", 33), strings.Repeat("M", 32) + "…"},
+		{"64 KiB", strings.Repeat("M", 64<<10), strings.Repeat("M", 32) + "…"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, nil)
+			e.do(req{method: c.method, target: "/health"}).wantStatus(t, http.StatusMethodNotAllowed)
+			var rec struct{ Method string }
+			if err := json.Unmarshal([]byte(lastLine(e.logs.String())), &rec); err != nil {
+				t.Fatal(err)
+			}
+			if rec.Method != c.logged {
+				t.Errorf("logged method: got %q (%d bytes), want %q", rec.Method, len(rec.Method), c.logged)
+			}
+		})
+	}
+}
+
+func lastLine(s string) string {
+	s = strings.TrimRight(s, "\n")
+	return s[strings.LastIndexByte(s, '\n')+1:]
+}

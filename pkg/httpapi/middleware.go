@@ -120,7 +120,9 @@ func (a *API) logAccess(r *http.Request, info *requestInfo, rec *recorder, d tim
 		status = http.StatusOK // the handler wrote nothing
 	}
 	attrs := []slog.Attr{
-		slog.String("method", r.Method),
+		// A method is any token up to the header limit (64 KiB on the
+		// single binary): a client must not choose how long our lines are.
+		slog.String("method", clipMethod(r.Method)),
 		slog.String("route", info.route),
 		slog.Int("status", status),
 		// Milliseconds as a float: JSON handlers would print a Duration as
@@ -145,6 +147,15 @@ func (a *API) logAccess(r *http.Request, info *requestInfo, rec *recorder, d tim
 		}
 	}
 	a.log.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// clipMethod shortens an absurdly long request method for logs and
+// problem details; real methods are a few letters.
+func clipMethod(m string) string {
+	if len(m) > 32 {
+		return m[:32] + "…"
+	}
+	return m
 }
 
 // recorder remembers the status and size of a response for the access log.
