@@ -136,11 +136,11 @@ func putDelivery(tx *bbolt.Tx, d *event.Delivery, expires time.Time, old []byte)
 	return tx.Bucket(bucketDlvExpiry).Put(dlvExpiryKey(expires, expiryKindDelivery, key), nil)
 }
 
-// RecordAttempt appends a and saves d in one transaction; see
-// event.DeliveryLog. The delivery keeps the expiry its first record set
-// (creation + DeliveryRetention); the attempt expires DeliveryRetention
-// after it was made. Recording the same attempt twice (same delivery,
-// number and time) stores it once.
+// RecordAttempt appends a and, if d supersedes the stored delivery, saves
+// d, in one transaction; see event.DeliveryLog. The delivery keeps the
+// expiry its first record set (creation + DeliveryRetention); the attempt
+// expires DeliveryRetention after it was made. Recording the same attempt
+// twice (same delivery, number and time) stores it once.
 func (s *Store) RecordAttempt(ctx context.Context, d event.Delivery, a event.Attempt) error {
 	if err := a.ValidateFor(d); err != nil {
 		return fmt.Errorf("record attempt: %w", err)
@@ -153,16 +153,19 @@ func (s *Store) RecordAttempt(ctx context.Context, d event.Delivery, a event.Att
 	return s.update(ctx, fmt.Sprintf("record attempt %s #%d", d.ID, a.N), func(tx *bbolt.Tx) error {
 		old := tx.Bucket(bucketDeliveries).Get([]byte(d.ID))
 		expires := d.CreatedAt.Add(s.opts.DeliveryRetention)
+		save := true
 		if old != nil {
-			_, prevExpires, err := decodeDelivery([]byte(d.ID), old)
+			prev, prevExpires, err := decodeDelivery([]byte(d.ID), old)
 			if err != nil {
 				return err
 			}
-			expires = prevExpires
+			expires, save = prevExpires, d.Supersedes(prev)
 			old = bytes.Clone(old) // bbolt's copy is invalid after a Put
 		}
-		if err := putDelivery(tx, &d, expires, old); err != nil {
-			return err
+		if save {
+			if err := putDelivery(tx, &d, expires, old); err != nil {
+				return err
+			}
 		}
 		if err := tx.Bucket(bucketAttempts).Put(akey, arec); err != nil {
 			return err

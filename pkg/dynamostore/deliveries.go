@@ -79,8 +79,9 @@ func (s *Store) ClaimDelivery(ctx context.Context, d event.Delivery) (event.Deli
 // do both: the attempts must be listed by subscription, newest first, and
 // the table's only secondary indexes are the pending ones. It is not an
 // ingest-path write, so the transaction's double cost is acceptable.
-// Repeating it (the SDK retrying a lost response) writes the same values
-// again.
+// The update's condition is event.Delivery.Supersedes; when only it fails,
+// the attempt is put alone. Repeating the call (the SDK retrying a lost
+// response) writes the same attempt again and leaves the delivery as it is.
 func (s *Store) RecordAttempt(ctx context.Context, d event.Delivery, a event.Attempt) error {
 	if err := s.check(); err != nil {
 		return err
@@ -107,6 +108,13 @@ func (s *Store) RecordAttempt(ctx context.Context, d event.Delivery, a event.Att
 		update = set + ", #next = :next"
 		values[":next"] = str(formatTime(d.NextAttemptAt))
 	}
+	// The condition is event.Delivery.Supersedes: more attempts than
+	// stored, or as many and ending a delivery stored as pending.
+	cond := "attribute_not_exists(#attempts) OR #attempts < :attempts"
+	if d.State != event.DeliveryPending {
+		cond += " OR (#attempts = :attempts AND #state = :pending)"
+		values[":pending"] = str(string(event.DeliveryPending))
+	}
 	attempt := attemptItem(&a, a.At.Add(s.retention))
 	if err := checkSize(attempt); err != nil {
 		return err
@@ -116,6 +124,7 @@ func (s *Store) RecordAttempt(ctx context.Context, d event.Delivery, a event.Att
 			TableName:                 s.table,
 			Key:                       deliveryKey(d.ID),
 			UpdateExpression:          aws.String(update),
+			ConditionExpression:       aws.String(cond),
 			ExpressionAttributeNames:  names,
 			ExpressionAttributeValues: values,
 		}},
@@ -124,10 +133,27 @@ func (s *Store) RecordAttempt(ctx context.Context, d event.Delivery, a event.Att
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	if reasons != nil {
-		return event.Internal(op, fmt.Errorf("transaction cancelled: %s", reasonCodes(reasons)))
+	switch {
+	case reasons == nil:
+		return nil
+	case len(reasons) == 2 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" && reasonNone(reasons[1]):
+		// The stored delivery is as new as d or newer: keep it, and
+		// record the attempt, which happened, on its own.
+		out, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.table, Item: attempt, ReturnConsumedCapacity: s.capacityMode()})
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, storeError("PutItem", err))
+		}
+		s.report("attempt.record", out.ConsumedCapacity)
+		return nil
 	}
-	return nil
+	return event.Internal(op, fmt.Errorf("transaction cancelled: %s", reasonCodes(reasons)))
+}
+
+// reasonNone reports whether a cancellation reason says the item was not
+// at fault (DynamoDB's code "None", or none at all).
+func reasonNone(r types.CancellationReason) bool {
+	c := aws.ToString(r.Code)
+	return c == "" || c == "None"
 }
 
 // maxAttemptPages bounds the Query pages one ListAttempts reads. Expired

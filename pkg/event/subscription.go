@@ -383,6 +383,17 @@ func NewDelivery(eventID, subscriptionID string, now time.Time) Delivery {
 	}
 }
 
+// Supersedes reports whether d, a delivery as an attempt left it, may
+// replace stored, the same delivery as a store holds it: when d has made
+// more attempts, or as many and ends a delivery stored as still pending.
+// So the delivery never moves back: a retry never reopens a delivery that
+// another copy of the same attempt ended, and a late older attempt never
+// overwrites a newer one.
+func (d Delivery) Supersedes(stored Delivery) bool {
+	return d.Attempts > stored.Attempts ||
+		d.Attempts == stored.Attempts && stored.State == DeliveryPending && d.State != DeliveryPending
+}
+
 // SubscriptionStore keeps subscriptions. The method names carry the noun
 // because one store type implements Store and SubscriptionStore together.
 //
@@ -428,7 +439,11 @@ type DeliveryLog interface {
 	ClaimDelivery(ctx context.Context, d Delivery) (stored Delivery, created bool, err error)
 
 	// RecordAttempt durably appends a and saves d, the delivery's state
-	// after that attempt, in one write.
+	// after that attempt, in one write. The delivery never moves back: d
+	// is saved only if it supersedes the stored delivery (see
+	// Delivery.Supersedes), so two copies of one attempt (a queue message
+	// handled twice at once) or an older attempt recorded late leave the
+	// newer state in place; a is appended either way.
 	RecordAttempt(ctx context.Context, d Delivery, a Attempt) error
 
 	// ListAttempts returns the attempts made for a subscription, newest

@@ -346,3 +346,37 @@ func TestParseSubscriptionID(t *testing.T) {
 		}
 	}
 }
+
+func TestDeliverySupersedes(t *testing.T) {
+	t.Parallel()
+	at := func(n int, s event.DeliveryState) event.Delivery { return event.Delivery{Attempts: n, State: s} }
+	const (
+		pending   = event.DeliveryPending
+		succeeded = event.DeliverySucceeded
+		failed    = event.DeliveryFailed
+		dead      = event.DeliveryDead
+	)
+	tests := []struct {
+		name        string
+		next, store event.Delivery
+		want        bool
+	}{
+		{"next attempt", at(2, pending), at(1, pending), true},
+		{"next attempt ends it", at(2, succeeded), at(1, pending), true},
+		{"same attempt ends a pending one", at(1, succeeded), at(1, pending), true},
+		{"same attempt, dead", at(1, dead), at(1, pending), true},
+		{"same attempt reopens an ended one", at(1, pending), at(1, succeeded), false},
+		{"same attempt, another end", at(1, failed), at(1, succeeded), false},
+		{"same attempt again, pending", at(1, pending), at(1, pending), false},
+		{"older attempt", at(1, succeeded), at(2, pending), false},
+		{"fresh record", at(1, pending), at(0, pending), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tt.next.Supersedes(tt.store); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ var deliveryTests = []test{
 	{"ClaimOnce", testClaimOnce},
 	{"ClaimRace", testClaimRace},
 	{"RecordAttemptSavesDelivery", testRecordSaves},
+	{"RecordAttemptNeverGoesBack", testRecordNeverGoesBack},
 	{"ListAttemptsNewestFirst", testListAttempts},
 	{"ListAttemptsLimits", testListAttemptsLimits},
 	{"ListAttemptsUnknown", testListAttemptsUnknown},
@@ -263,6 +264,50 @@ func testRecordSaves(t *testing.T, h *harness) {
 	sameDelivery(t, "after a successful attempt", got, d)
 	if got.Attempts != 2 || got.State != event.DeliverySucceeded || !got.NextAttemptAt.IsZero() {
 		t.Fatalf("final delivery: %+v", got)
+	}
+}
+
+// testRecordNeverGoesBack: two copies of one attempt (a retry-queue message
+// delivered twice and handled at once) record in either order, and an
+// older attempt may record after a newer one. Every attempt is listed, but
+// the delivery never moves back: a copy's retry does not reopen a delivery
+// the other copy ended, and a late older attempt changes nothing.
+func testRecordNeverGoesBack(t *testing.T, h *harness) {
+	sub := h.ids.New(h.clock.Now())
+	stored := func(h *harness, d event.Delivery) event.Delivery {
+		h.t.Helper()
+		got, _ := h.claim(event.NewDelivery(d.EventID, sub, h.clock.Now()))
+		return got
+	}
+	t.Run("success then the copy's retry", func(t *testing.T) {
+		h := h.with(t)
+		d, _ := h.claim(h.newDelivery(sub))
+		won, _ := h.attempt(d, event.OutcomeSuccess, 0)
+		h.clock.Advance(time.Second)
+		h.attempt(d, event.OutcomeRetry, time.Minute) // the same attempt number
+		sameDelivery(t, "after both copies", stored(h, d), won)
+	})
+	t.Run("retry then the copy's success", func(t *testing.T) {
+		h := h.with(t)
+		d, _ := h.claim(h.newDelivery(sub))
+		h.attempt(d, event.OutcomeRetry, time.Minute)
+		h.clock.Advance(time.Second)
+		won, _ := h.attempt(d, event.OutcomeSuccess, 0)
+		sameDelivery(t, "after both copies", stored(h, d), won)
+	})
+	t.Run("an older attempt recorded late", func(t *testing.T) {
+		h := h.with(t)
+		d, _ := h.claim(h.newDelivery(sub))
+		first, _ := h.attempt(d, event.OutcomeRetry, time.Minute)
+		h.clock.Advance(time.Minute)
+		second, _ := h.attempt(first, event.OutcomeRetry, time.Minute)
+		h.clock.Advance(time.Second)
+		h.attempt(d, event.OutcomeFailed, 0) // attempt 1 again, recorded last
+		sameDelivery(t, "after the late attempt", stored(h, d), second)
+	})
+	// 2 + 2 + 3 attempts, all of them listed.
+	if got := h.attempts(sub, 0); len(got) != 7 {
+		t.Fatalf("ListAttempts: got %d attempts, want 7 (every attempt is recorded)", len(got))
 	}
 }
 
