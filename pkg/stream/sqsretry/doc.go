@@ -9,5 +9,9 @@
 // wait is made of several hops, each message carrying the time the attempt
 // is due. The delivery log in DynamoDB stays the truth: a message whose
 // attempt was already made, or whose delivery is no longer pending, is
-// dropped, so duplicated or replayed messages do not repeat attempts.
+// dropped, so duplicated or replayed messages do not repeat attempts, and
+// copies of one message in one batch are handled once. Two copies that two
+// instances handle at the same moment can both send (receivers drop the
+// repeated webhook-id); the delivery log then keeps the state that ended
+// the delivery (event.Delivery.Supersedes).
 package sqsretry

@@ -69,8 +69,19 @@ func (h *handler) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	}
 	sem := make(chan struct{}, n)
 	failed := make([]bool, len(ev.Records))
+	seen := make(map[string]bool, len(ev.Records))
 	var wg sync.WaitGroup
 	for i, msg := range ev.Records {
+		// Copies of one message in one batch would be handled at once,
+		// each finding the attempt not yet made: handle the first only.
+		// (If it fails, SQS redelivers it; the copies are deleted.)
+		if key, ok := attemptKey(msg); ok {
+			if seen[key] {
+				h.o.Logger.DebugContext(ctx, "deliver: copy of a message in the same batch; dropped", "message_id", msg.MessageId)
+				continue
+			}
+			seen[key] = true
+		}
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
@@ -88,6 +99,15 @@ func (h *handler) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		}
 	}
 	return resp, nil
+}
+
+// attemptKey names the attempt a message is for, if its body reads.
+func attemptKey(msg events.SQSMessage) (string, bool) {
+	var m Message
+	if err := json.Unmarshal([]byte(msg.Body), &m); err != nil || m.DeliveryID == "" {
+		return "", false
+	}
+	return m.DeliveryID + "#" + strconv.Itoa(m.Attempt), true
 }
 
 // message handles one message; an error means SQS should deliver it again.

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -103,6 +104,7 @@ type fixture struct {
 	sqs     *fakeSQS
 	queue   *sqsretry.Queue
 	handler func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
+	attempt func(context.Context, event.Delivery) (event.Delivery, error) // the deliverer's
 	hits    *int
 	mu      *sync.Mutex
 	sub     event.Subscription
@@ -137,10 +139,8 @@ func newFixture(t *testing.T, policy webhook.Policy, statuses ...int) *fixture {
 		t.Fatal(err)
 	}
 	f.queue = sqsretry.NewQueue(f.sqs, "https://sqs.example/q", f.clock.Now)
-	f.handler, err = sqsretry.Handler(sqsretry.HandlerOptions{Deliveries: store, Attempt: d.Attempt, Queue: f.queue, Now: f.clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f.attempt = d.Attempt
+	f.useAttempt(d.Attempt)
 	ids := &event.IDs{}
 	now := f.clock.Now()
 	f.sub = event.NewSubscription{TargetURL: srv.URL}.Build(ids.New(now), event.NewSecret(), now)
@@ -152,6 +152,17 @@ func newFixture(t *testing.T, policy webhook.Policy, statuses ...int) *fixture {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// useAttempt rebuilds the handler around attempt (the deliverer's, or a
+// wrapper of it).
+func (f *fixture) useAttempt(attempt func(context.Context, event.Delivery) (event.Delivery, error)) {
+	f.t.Helper()
+	h, err := sqsretry.Handler(sqsretry.HandlerOptions{Deliveries: f.store, Attempt: attempt, Queue: f.queue, Now: f.clock.Now})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.handler = h
 }
 
 func (f *fixture) requests() int { f.mu.Lock(); defer f.mu.Unlock(); return *f.hits }
@@ -214,6 +225,43 @@ func TestFirstAttemptSucceeds(t *testing.T) {
 	// The same message again (SQS is at least once): nothing is sent.
 	if resp := f.deliver(1, msgs[0].body); len(resp.BatchItemFailures) != 0 || f.requests() != 1 {
 		t.Errorf("duplicate: got failures %v and %d requests, want none and still 1", resp.BatchItemFailures, f.requests())
+	}
+}
+
+// TestDuplicatesInOneBatchAttemptOnce: SQS may hand the deliver function
+// both copies of a message in one batch (a stream record retried after a
+// partial handoff sends its never-attempted deliveries again). The batch's
+// messages are handled concurrently, so without care both copies see the
+// attempt not yet made and both send it.
+func TestDuplicatesInOneBatchAttemptOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, policyOf(time.Minute), 500)
+	var calls atomic.Int32
+	second := make(chan struct{})
+	f.useAttempt(func(ctx context.Context, d event.Delivery) (event.Delivery, error) {
+		if calls.Add(1) == 2 {
+			close(second)
+		}
+		// Let a second copy get this far before this one records. The
+		// wait only makes the race certain when there is one; passing
+		// never depends on it.
+		select {
+		case <-second:
+		case <-time.After(time.Second):
+		}
+		return f.attempt(ctx, d)
+	})
+	f.claimAndHandOff()
+	body := f.sqs.take()[0].body
+	resp := f.deliver(1, body, body)
+	if len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("got failures %v, want none", resp.BatchItemFailures)
+	}
+	if got := calls.Load(); got != 1 || f.requests() != 1 || len(f.attempts()) != 1 {
+		t.Errorf("got %d attempts made, %d requests, %d recorded; want 1, 1, 1", got, f.requests(), len(f.attempts()))
+	}
+	if next := f.sqs.take(); len(next) != 1 || next[0].msg.Attempt != 2 {
+		t.Errorf("got %+v, want one message for attempt 2", next)
 	}
 }
 
