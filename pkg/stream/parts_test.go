@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -186,6 +187,53 @@ func TestWorkerResumesFromItsCheckpointInOrder(t *testing.T) {
 	run(6) // a new worker under the same name starts after the checkpoint
 	if got := rec.list()[5]; got != "delivered "+ids[0] {
 		t.Errorf("after restart: got %q, want only the new change", got)
+	}
+}
+
+// unsavedFeed is a change feed whose checkpoints cannot be saved (a full
+// disk refuses writes while reads go on), counting its reads.
+type unsavedFeed struct {
+	event.ChangeFeed
+	reads atomic.Int32
+}
+
+func (f *unsavedFeed) Changes(ctx context.Context, after uint64, limit int) ([]event.SequencedChange, error) {
+	f.reads.Add(1)
+	return f.ChangeFeed.Changes(ctx, after, limit)
+}
+
+func (f *unsavedFeed) SaveCheckpoint(context.Context, string, uint64) error {
+	return errors.New("no space left on device")
+}
+
+// TestWorkerGoesOnWhenCheckpointsFail: a checkpoint that cannot be saved
+// does not make the worker hand the same changes over again and again (at
+// full speed, counting their metrics each time); it goes on from where it
+// got, and the durable checkpoint catches up with the next save.
+func TestWorkerGoesOnWhenCheckpointsFail(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{noLoop: true})
+	for range 3 {
+		w.publish("order.created", `{}`)
+	}
+	rec := &recording{}
+	feed := &unsavedFeed{ChangeFeed: w.store}
+	wk, err := stream.NewWorker(stream.WorkerOptions{Feed: feed, Handle: rec.handle, Name: "t", Poll: time.Millisecond, MaxBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- wk.Run(ctx) }()
+	w.eventually("the worker to read the feed again after handling it", 0, func() bool {
+		return len(rec.list()) >= 3 && feed.reads.Load() >= 4
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := len(rec.list()); got != 3 {
+		t.Errorf("got %d changes handled, want the 3 changes once each", got)
 	}
 }
 

@@ -115,11 +115,14 @@ func (w *Worker) Run(ctx context.Context) error {
 			done = ch.Seq
 		}
 		if done != seq {
+			// Go on from done even if it cannot be saved: the changes are
+			// handled, and handling them again at once would only repeat
+			// their metrics. The durable checkpoint lags until a save
+			// succeeds, so a restart still hands them over again.
 			if err := w.o.Feed.SaveCheckpoint(work, w.o.Name, done); err != nil {
 				w.o.Logger.ErrorContext(ctx, "stream worker: save checkpoint", "seq", done, "error", err.Error())
-			} else {
-				seq = done
 			}
+			seq = done
 		}
 		if done == changes[len(changes)-1].Seq {
 			backoff = 0
