@@ -139,20 +139,22 @@ func (s *Store) DeleteSubscription(ctx context.Context, id string) error {
 }
 
 // DisableSubscription marks a subscription disabled at the store's Now;
-// see event.SubscriptionStore. A disabled one is returned unchanged.
-func (s *Store) DisableSubscription(ctx context.Context, id, reason string) (event.Subscription, error) {
+// see event.SubscriptionStore. A disabled one is returned unchanged, with
+// disabled=false.
+func (s *Store) DisableSubscription(ctx context.Context, id, reason string) (event.Subscription, bool, error) {
 	canon, err := event.ParseSubscriptionID(id)
 	if err != nil {
-		return event.Subscription{}, err
+		return event.Subscription{}, false, err
 	}
 	key, _ := idKey(canon)
 	now := s.timestamp()
 	var (
-		result  event.Subscription
-		outcome error
+		result   event.Subscription
+		disabled bool
+		outcome  error
 	)
 	err = s.update(ctx, "disable subscription "+canon, func(tx *bbolt.Tx) error {
-		result, outcome = event.Subscription{}, nil
+		result, disabled, outcome = event.Subscription{}, false, nil
 		b := tx.Bucket(bucketSubs)
 		rec := b.Get(key)
 		if rec == nil {
@@ -170,14 +172,14 @@ func (s *Store) DisableSubscription(ctx context.Context, id, reason string) (eve
 		sub.Status = event.SubscriptionDisabled
 		sub.DisabledReason = reason
 		sub.UpdatedAt = now
-		result = sub
+		result, disabled = sub, true
 		return b.Put(key, encodeSub(&sub))
 	})
 	if err == nil {
 		err = outcome
 	}
 	if err != nil {
-		return event.Subscription{}, err
+		return event.Subscription{}, false, err
 	}
-	return result, nil
+	return result, disabled, nil
 }

@@ -296,15 +296,15 @@ func (s *Store) DeleteSubscription(ctx context.Context, id string) error {
 
 // DisableSubscription implements event.SubscriptionStore with one
 // conditional UpdateItem (status is active); when the condition fails, the
-// old image it returns tells a disabled subscription (returned unchanged)
-// from a missing one.
-func (s *Store) DisableSubscription(ctx context.Context, id, reason string) (event.Subscription, error) {
+// old image it returns tells a disabled subscription (returned unchanged,
+// disabled=false) from a missing one.
+func (s *Store) DisableSubscription(ctx context.Context, id, reason string) (event.Subscription, bool, error) {
 	if err := s.check(); err != nil {
-		return event.Subscription{}, err
+		return event.Subscription{}, false, err
 	}
 	canon, err := event.ParseSubscriptionID(id)
 	if err != nil {
-		return event.Subscription{}, err
+		return event.Subscription{}, false, err
 	}
 	op := "disable subscription " + canon
 	now := formatTime(event.Timestamp(s.now()))
@@ -329,23 +329,23 @@ func (s *Store) DisableSubscription(ctx context.Context, id, reason string) (eve
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		ReturnConsumedCapacity:              s.capacityMode(),
 	})
-	item := map[string]types.AttributeValue(nil)
+	item, disabled := map[string]types.AttributeValue(nil), err == nil
 	if err == nil {
 		s.report("subscription.disable", out.ConsumedCapacity)
 		item = out.Attributes
 	} else {
 		ccf, ok := conditionFailed(err)
 		if !ok {
-			return event.Subscription{}, fmt.Errorf("%s: %w", op, storeError("UpdateItem", err))
+			return event.Subscription{}, false, fmt.Errorf("%s: %w", op, storeError("UpdateItem", err))
 		}
 		if len(ccf.Item) == 0 {
-			return event.Subscription{}, event.NotFound("subscription", canon)
+			return event.Subscription{}, false, event.NotFound("subscription", canon)
 		}
 		item = ccf.Item
 	}
 	sub, err := subFromItem(item)
 	if err != nil {
-		return event.Subscription{}, event.Internal(op, err)
+		return event.Subscription{}, false, event.Internal(op, err)
 	}
-	return sub, nil
+	return sub, disabled, nil
 }

@@ -420,9 +420,11 @@ type SubscriptionStore interface {
 	DeleteSubscription(ctx context.Context, id string) error
 
 	// DisableSubscription marks a subscription disabled with a client-safe
-	// reason and returns it; disabling a disabled one keeps the first
-	// reason. CodeNotFound if there is none.
-	DisableSubscription(ctx context.Context, id, reason string) (Subscription, error)
+	// reason and returns it, as a conditional transition: when several
+	// calls race, exactly one returns disabled=true. Disabling a disabled
+	// one returns it unchanged (the first reason kept) with disabled=false.
+	// CodeNotFound if there is none.
+	DisableSubscription(ctx context.Context, id, reason string) (s Subscription, disabled bool, err error)
 }
 
 // DeliveryLog keeps deliveries and their attempts. Attempts and deliveries

@@ -41,7 +41,7 @@ func testClose(t *testing.T, h *harness) {
 		calls["GetSubscription"] = func() error { _, err := ss.GetSubscription(h.ctx, sub.ID); return err }
 		calls["ListSubscriptions"] = func() error { _, err := ss.ListSubscriptions(h.ctx); return err }
 		calls["DeleteSubscription"] = func() error { return ss.DeleteSubscription(h.ctx, sub.ID) }
-		calls["DisableSubscription"] = func() error { _, err := ss.DisableSubscription(h.ctx, sub.ID, "x"); return err }
+		calls["DisableSubscription"] = func() error { _, _, err := ss.DisableSubscription(h.ctx, sub.ID, "x"); return err }
 	}
 	if dl, ok := h.s.(event.DeliveryLog); ok {
 		d := h.newDelivery(e.ID)

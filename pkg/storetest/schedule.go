@@ -171,7 +171,7 @@ func testDueGoneSubscription(t *testing.T, h *harness) {
 	if err := h.subs().DeleteSubscription(h.ctx, deleted.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.subs().DisableSubscription(h.ctx, disabled.ID, "failing"); err != nil {
+	if _, _, err := h.subs().DisableSubscription(h.ctx, disabled.ID, "failing"); err != nil {
 		t.Fatal(err)
 	}
 	now := h.clock.Now()

@@ -18,6 +18,7 @@ var subscriptionTests = []test{
 	{"ListOldestFirst", testSubList},
 	{"Delete", testSubDelete},
 	{"Disable", testSubDisable},
+	{"DisableRace", testSubDisableRace},
 	{"SecretOnlyThroughTheStore", testSubSecret},
 	{"DuplicateID", testSubDuplicate},
 	{"RefusesWhatItCannotKey", testSubInvalid},
@@ -198,7 +199,7 @@ func testSubDelete(t *testing.T, h *harness) {
 		})
 	}
 	sameSub(t, "neighbour after delete", h.getSub(a.ID), a)
-	_, err = h.subs().DisableSubscription(h.ctx, b.ID, "gone")
+	_, _, err = h.subs().DisableSubscription(h.ctx, b.ID, "gone")
 	wantCode(t, err, event.CodeNotFound)
 }
 
@@ -206,9 +207,9 @@ func testSubDisable(t *testing.T, h *harness) {
 	s := h.createSub("https://hooks.example.com/a", "order.*")
 	other := h.createSub("https://hooks.example.com/b")
 	disabledAt := h.clock.Advance(90 * time.Second)
-	got, err := h.subs().DisableSubscription(h.ctx, s.ID, "10 consecutive failed attempts")
-	if err != nil {
-		t.Fatalf("DisableSubscription: %v", err)
+	got, disabled, err := h.subs().DisableSubscription(h.ctx, s.ID, "10 consecutive failed attempts")
+	if err != nil || !disabled {
+		t.Fatalf("DisableSubscription: got disabled=%v, %v, want true", disabled, err)
 	}
 	want := s
 	want.Status = event.SubscriptionDisabled
@@ -222,9 +223,9 @@ func testSubDisable(t *testing.T, h *harness) {
 
 	// Disabling again keeps the first reason and changes nothing.
 	h.clock.Advance(time.Hour)
-	again, err := h.subs().DisableSubscription(h.ctx, s.ID, "another reason")
-	if err != nil {
-		t.Fatalf("second DisableSubscription: %v", err)
+	again, disabled, err := h.subs().DisableSubscription(h.ctx, s.ID, "another reason")
+	if err != nil || disabled {
+		t.Fatalf("second DisableSubscription: got disabled=%v, %v, want false", disabled, err)
 	}
 	sameSub(t, "second DisableSubscription", again, want)
 	sameSub(t, "GetSubscription after second disable", h.getSub(s.ID), want)
@@ -236,9 +237,56 @@ func testSubDisable(t *testing.T, h *harness) {
 
 	for name, id := range unknownIDs(h) {
 		t.Run(name, func(t *testing.T) {
-			_, err := h.subs().DisableSubscription(h.ctx, id, "x")
+			_, _, err := h.subs().DisableSubscription(h.ctx, id, "x")
 			wantCode(t, err, event.CodeNotFound)
 		})
+	}
+}
+
+// testSubDisableRace: of several DisableSubscription calls racing on one
+// subscription, exactly one disables it, and its reason is the one kept.
+func testSubDisableRace(t *testing.T, h *harness) {
+	const racers = 8
+	for round := range 3 {
+		s := h.createSub("https://hooks.example.com/a")
+		type result struct {
+			sub      event.Subscription
+			disabled bool
+			err      error
+		}
+		results := make([]result, racers)
+		var wg sync.WaitGroup
+		for i := range results {
+			wg.Go(func() {
+				got, disabled, err := h.subs().DisableSubscription(h.ctx, s.ID, fmt.Sprintf("reason %d", i))
+				results[i] = result{got, disabled, err}
+			})
+		}
+		wg.Wait()
+		winner := -1
+		for i, r := range results {
+			if r.err != nil {
+				t.Fatalf("round %d: DisableSubscription: %v", round, r.err)
+			}
+			if r.disabled {
+				if winner >= 0 {
+					t.Fatalf("round %d: disabled=true for racers %d and %d, want exactly one", round, winner, i)
+				}
+				winner = i
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("round %d: no racer got disabled=true", round)
+		}
+		want := fmt.Sprintf("reason %d", winner)
+		if got := h.getSub(s.ID); got.Active() || got.DisabledReason != want {
+			t.Fatalf("round %d: got %s with reason %q, want disabled with the winner's %q", round, got.Status, got.DisabledReason, want)
+		}
+		for i, r := range results {
+			if r.sub.DisabledReason != want {
+				t.Fatalf("round %d: racer %d got reason %q, want %q", round, i, r.sub.DisabledReason, want)
+			}
+		}
 	}
 }
 

@@ -236,16 +236,16 @@ func (x *Deliverer) disable(ctx context.Context, sub event.Subscription, h webho
 	if !ok {
 		return
 	}
-	got, err := x.subs.DisableSubscription(ctx, sub.ID, reason)
+	got, disabled, err := x.subs.DisableSubscription(ctx, sub.ID, reason)
 	switch {
 	case event.ErrorCode(err) == event.CodeNotFound:
 		return
 	case err != nil:
 		x.logger.ErrorContext(ctx, "disable subscription failed", "subscription", sub, "reason", reason, "error", err.Error())
 		return
+	case !disabled:
+		return // another attempt disabled it first, and counted it
 	}
-	if got.DisabledReason == reason {
-		x.metrics.Add(metrics.SubscriptionsDisabled, 1)
-	}
+	x.metrics.Add(metrics.SubscriptionsDisabled, 1)
 	x.logger.WarnContext(ctx, "subscription disabled", "subscription", got, "reason", got.DisabledReason)
 }

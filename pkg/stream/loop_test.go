@@ -25,7 +25,7 @@ func TestDeliversSignedEventsToMatchingSubscriptions(t *testing.T) {
 	su := w.subscribe(users.URL(), "user.created")
 	users.setSecret(su.Secret)
 	sd := w.subscribe(disabled.URL())
-	if _, err := w.store.DisableSubscription(context.Background(), sd.ID, "test"); err != nil {
+	if _, _, err := w.store.DisableSubscription(context.Background(), sd.ID, "test"); err != nil {
 		t.Fatal(err)
 	}
 

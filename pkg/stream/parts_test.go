@@ -3,6 +3,7 @@ package stream_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,7 +26,7 @@ func TestDroppedDeliveriesRecordWhy(t *testing.T) {
 			}
 		}, "not attempted: the subscription was deleted"},
 		{"subscription disabled", func(w *world, sub event.Subscription) {
-			if _, err := w.store.DisableSubscription(context.Background(), sub.ID, "x"); err != nil {
+			if _, _, err := w.store.DisableSubscription(context.Background(), sub.ID, "x"); err != nil {
 				t.Fatal(err)
 			}
 		}, "not attempted: the subscription is disabled"},
@@ -187,6 +188,55 @@ func TestWorkerResumesFromItsCheckpointInOrder(t *testing.T) {
 	run(6) // a new worker under the same name starts after the checkpoint
 	if got := rec.list()[5]; got != "delivered "+ids[0] {
 		t.Errorf("after restart: got %q, want only the new change", got)
+	}
+}
+
+// TestDisablingIsCountedOnce: two deliveries to one dead target end at the
+// same moment (a burst of events retried on the same schedule); both
+// disable the subscription, which is disabled, and counted, once.
+func TestDisablingIsCountedOnce(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{noLoop: true, policy: tinyPolicy(2)})
+	both := make(chan struct{})
+	var arrived atomic.Int32
+	rc := newReceiver(t, func(int, *http.Request, http.ResponseWriter) int {
+		if arrived.Add(1) == 2 {
+			close(both)
+		}
+		// Hold the first answer until the second request is in, so both
+		// attempts are past their subscription check. The wait only makes
+		// the overlap certain; passing never depends on it.
+		select {
+		case <-both:
+		case <-time.After(time.Second):
+		}
+		return http.StatusServiceUnavailable
+	})
+	sub := w.subscribe(rc.URL())
+	var wg sync.WaitGroup
+	for range 2 {
+		e := w.publish("order.created", `{}`)
+		d, _, err := w.store.ClaimDelivery(context.Background(), event.NewDelivery(e.ID, sub.ID, w.clock.Now()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Attempts = 1 // the last attempt is next
+		wg.Go(func() {
+			if next, err := w.deliverer.Attempt(context.Background(), d); err != nil || next.State != event.DeliveryDead {
+				t.Errorf("got %s, %v, want the delivery dead", next.State, err)
+			}
+		})
+	}
+	wg.Wait()
+	got, err := w.store.GetSubscription(context.Background(), sub.ID)
+	if err != nil || got.Active() {
+		t.Fatalf("got %v, %v, want the subscription disabled", got.Status, err)
+	}
+	if n := scrapeValue(t, w.metrics, "triggers_subscriptions_disabled_total"); n != 1 {
+		t.Errorf("subscriptions disabled: got %v, want 1", n)
+	}
+	if n := scrapeValue(t, w.metrics, "triggers_webhook_dead_lettered_total"); n != 2 {
+		t.Errorf("dead lettered: got %v, want 2", n)
 	}
 }
 
