@@ -224,7 +224,8 @@ const transactAttempts = 4
 // transact runs TransactWriteItems. It returns the cancellation reasons,
 // one per item, when DynamoDB cancelled the transaction for a condition
 // that failed; nil reasons and a nil error mean it was applied. Conflicts
-// are retried with jittered backoff, then reported as CodeUnavailable.
+// are retried with jittered backoff, then reported as CodeUnavailable;
+// throttling is CodeUnavailable at once.
 func (s *Store) transact(ctx context.Context, op string, items []types.TransactWriteItem) ([]types.CancellationReason, error) {
 	for attempt := 1; ; attempt++ {
 		out, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
@@ -240,6 +241,12 @@ func (s *Store) transact(ctx context.Context, op string, items []types.TransactW
 		var tce *types.TransactionCanceledException
 		if !errors.As(err, &tce) {
 			return nil, storeError("TransactWriteItems", err)
+		}
+		// Throttling inside a transaction comes as a cancellation, which
+		// the SDK does not retry: it is unavailability all the same.
+		if hasReason(tce.CancellationReasons, "ThrottlingError") || hasReason(tce.CancellationReasons, "ProvisionedThroughputExceeded") {
+			return nil, &event.Error{Code: event.CodeUnavailable, Message: "the database is busy, retry later",
+				RetryAfterSeconds: retryAfterThrottled, Err: fmt.Errorf("%s: transaction throttled: %w", op, err)}
 		}
 		if !hasReason(tce.CancellationReasons, "TransactionConflict") {
 			return tce.CancellationReasons, nil

@@ -133,6 +133,24 @@ func TestErrorMappingEveryOperation(t *testing.T) {
 		},
 		"Ack":  func() error { _, _, err := s.Ack(ctx, e.ID); return err },
 		"Ping": func() error { return s.Ping(ctx) },
+		"CreateSubscription": func() error {
+			return s.CreateSubscription(ctx, event.NewSubscription{TargetURL: "https://example.com/h"}.Build(ids.New(start), event.NewSecret(), start))
+		},
+		"GetSubscription":     func() error { _, err := s.GetSubscription(ctx, e.ID); return err },
+		"ListSubscriptions":   func() error { _, err := s.ListSubscriptions(ctx); return err },
+		"DeleteSubscription":  func() error { return s.DeleteSubscription(ctx, e.ID) },
+		"DisableSubscription": func() error { _, _, err := s.DisableSubscription(ctx, e.ID, "x"); return err },
+		"ClaimDelivery": func() error {
+			_, _, err := s.ClaimDelivery(ctx, event.NewDelivery(e.ID, keyed.ID, start))
+			return err
+		},
+		"RecordAttempt": func() error {
+			d := event.NewDelivery(e.ID, keyed.ID, start)
+			d.State, d.Attempts = event.DeliverySucceeded, 1
+			return s.RecordAttempt(ctx, d, event.Attempt{DeliveryID: d.ID, SubscriptionID: keyed.ID, EventID: e.ID,
+				N: 1, At: start, StatusCode: 200, Outcome: event.OutcomeSuccess})
+		},
+		"ListAttempts": func() error { _, err := s.ListAttempts(ctx, keyed.ID, 10); return err },
 	}
 	for name, op := range ops {
 		if got := event.ErrorCode(op()); got != event.CodeUnavailable {
@@ -148,5 +166,39 @@ func TestErrorMappingEveryOperation(t *testing.T) {
 	}
 	if err := l.Failed(ctx, "1.2.3.4"); event.ErrorCode(err) != event.CodeUnavailable {
 		t.Errorf("Limiter.Failed: got %v, want unavailable", err)
+	}
+}
+
+// TestErrorMappingTransactionThrottled: DynamoDB reports throttling inside
+// a transaction as a TransactionCanceledException whose reasons say
+// ThrottlingError; RecordAttempt, the one transaction, must call that
+// unavailable like any other throttling, not internal.
+func TestErrorMappingTransactionThrottled(t *testing.T) {
+	t.Parallel()
+	for _, reason := range []string{"ThrottlingError", "ProvisionedThroughputExceeded"} {
+		t.Run(reason, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+				w.WriteHeader(http.StatusBadRequest)
+				fmt.Fprintf(w, `{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException",`+
+					`"Message":"Transaction cancelled, please refer cancellation reasons for specific reasons [%s, None]",`+
+					`"CancellationReasons":[{"Code":%q,"Message":"Throughput exceeds the current capacity of your table or index."},{"Code":"None"}]}`, reason, reason)
+			}))
+			t.Cleanup(srv.Close)
+			s := fakeStore(t, srv.URL, 1)
+			var ids event.IDs
+			d := event.NewDelivery(ids.New(start), ids.New(start), start)
+			a := event.Attempt{DeliveryID: d.ID, SubscriptionID: d.SubscriptionID, EventID: d.EventID, N: 1, At: start,
+				StatusCode: 200, Outcome: event.OutcomeSuccess}
+			d.State, d.Attempts = event.DeliverySucceeded, 1
+			err := s.RecordAttempt(context.Background(), d, a)
+			wantCode(t, err, event.CodeUnavailable)
+			var e *event.Error
+			asEventError(err, &e)
+			if e.RetryAfterSeconds <= 0 {
+				t.Errorf("RetryAfterSeconds: got %d, want a hint", e.RetryAfterSeconds)
+			}
+		})
 	}
 }
