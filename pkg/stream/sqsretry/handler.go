@@ -146,7 +146,7 @@ func (h *handler) message(ctx context.Context, msg events.SQSMessage) error {
 		}
 		log.DebugContext(ctx, "deliver: attempt already made; message dropped", "attempts", d.Attempts)
 		return nil
-	case d.Attempts < m.Attempt-1:
+	case d.Attempts < m.Attempt-1 && !created:
 		log.WarnContext(ctx, "deliver: message ahead of the delivery's attempts; dropped", "attempts", d.Attempts)
 		return nil
 	case d.NextAttemptAt.After(now.Add(earlyTolerance)):

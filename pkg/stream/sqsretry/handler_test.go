@@ -355,6 +355,27 @@ func TestRedeliveredMessageReschedulesALostSuccessor(t *testing.T) {
 	}
 }
 
+// TestMissingDeliveryStartsAfresh: a message for a later attempt whose
+// delivery record is gone (deleted by hand, or by TTL while the message
+// hopped) starts the delivery afresh, as its log line says, rather than
+// leaving a new pending record that no message will ever attempt.
+func TestMissingDeliveryStartsAfresh(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, policyOf(time.Minute), 200)
+	m := sqsretry.MessageFor(event.NewDelivery(f.ev.ID, f.sub.ID, f.clock.Now()))
+	m.Attempt = 3
+	if resp := f.deliver(1, mustJSON(m)); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("got failures %v, want none", resp.BatchItemFailures)
+	}
+	d, created, err := f.store.ClaimDelivery(context.Background(), event.NewDelivery(f.ev.ID, f.sub.ID, f.clock.Now()))
+	if err != nil || created {
+		t.Fatalf("got created=%v, %v, want the record the handler made", created, err)
+	}
+	if f.requests() != 1 || d.State != event.DeliverySucceeded || d.Attempts != 1 {
+		t.Errorf("got %d requests and a %s delivery after %d attempts, want 1 and succeeded after 1", f.requests(), d.State, d.Attempts)
+	}
+}
+
 func TestBadMessagesFailForTheDLQ(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, policyOf(time.Minute), 200)
