@@ -350,8 +350,10 @@ const (
 	// DeliveryFailed: an attempt got an answer that is not retried
 	// (3xx, 4xx, 410, a refused target).
 	DeliveryFailed DeliveryState = "failed"
-	// DeliveryDead: every attempt the retry policy allows failed; on AWS
-	// the delivery is also in the dead-letter queue.
+	// DeliveryDead: every attempt the retry policy allows failed. The
+	// delivery log is where a dead delivery is found: on AWS it is not
+	// copied to the retry queue's dead-letter queue, which holds only
+	// messages the deliver function could not process.
 	DeliveryDead DeliveryState = "dead"
 )
 
