@@ -157,7 +157,26 @@ func runServe(ctx context.Context, args []string, e env) error {
 	if b.wrap != nil {
 		handler = b.wrap(handler)
 	}
+	handler = closeAfterTransferEncoding(handler)
 	return serveUntilDone(ctx, newHTTPServer(handler, logger), ln, c.shutdownTimeout, logger)
+}
+
+// closeAfterTransferEncoding closes the connection after every request
+// that came with a Transfer-Encoding. RFC 9112 §6.1 requires that after a
+// request with both Transfer-Encoding and Content-Length, a request
+// smuggling vector (a proxy that frames by Content-Length and net/http,
+// which frames by the chunks, disagree on where the next request starts);
+// net/http keeps such connections open and deletes the Content-Length
+// before a handler could tell (golang/go#80942), so any Transfer-Encoding
+// closes. Clients of this API send a Content-Length; a chunked one only
+// pays a new connection.
+func closeAfterTransferEncoding(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TransferEncoding) > 0 {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {

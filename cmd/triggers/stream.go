@@ -129,8 +129,15 @@ func (p *streamParts) withMetrics(api http.Handler) http.Handler {
 			return float64(n), nil
 		},
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", p.metrics.Handler(p.log, depth))
-	mux.Handle("/", api)
-	return mux
+	scrape := p.metrics.Handler(p.log, depth)
+	// Not a second ServeMux: its own answers (a text/plain 404 for a
+	// CONNECT or authority-form target that "/" cannot match) would come
+	// before the API's problem+json ones and its access log.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			scrape.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
 }
