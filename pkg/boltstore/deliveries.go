@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.etcd.io/bbolt"
 
@@ -42,38 +40,6 @@ func dlvExpiryKey(at time.Time, kind byte, key []byte) []byte {
 	return append(append(timeKey(at), kind), key...)
 }
 
-// normalizeDelivery puts a validated delivery in canonical form.
-func normalizeDelivery(d event.Delivery) event.Delivery {
-	d.EventID = strings.ToLower(d.EventID)
-	d.SubscriptionID = strings.ToLower(d.SubscriptionID)
-	d.CreatedAt = event.Timestamp(d.CreatedAt)
-	d.UpdatedAt = event.Timestamp(d.UpdatedAt)
-	if d.UpdatedAt.IsZero() {
-		d.UpdatedAt = d.CreatedAt
-	}
-	if d.State == event.DeliveryPending {
-		d.NextAttemptAt = event.Timestamp(d.NextAttemptAt)
-	} else {
-		d.NextAttemptAt = time.Time{} // only a pending delivery is ever due
-	}
-	return d
-}
-
-func normalizeAttempt(a event.Attempt) event.Attempt {
-	a.EventID = strings.ToLower(a.EventID)
-	a.SubscriptionID = strings.ToLower(a.SubscriptionID)
-	a.At = event.Timestamp(a.At)
-	a.Latency = a.Latency.Truncate(time.Microsecond)
-	if len(a.Error) > maxAttemptError {
-		cut := maxAttemptError
-		for cut > 0 && !utf8.RuneStart(a.Error[cut]) {
-			cut--
-		}
-		a.Error = a.Error[:cut]
-	}
-	return a
-}
-
 // ClaimDelivery stores d unless a delivery with its id exists; see
 // event.DeliveryLog. A pending delivery enters the schedule in the same
 // transaction.
@@ -81,7 +47,7 @@ func (s *Store) ClaimDelivery(ctx context.Context, d event.Delivery) (event.Deli
 	if err := d.Validate(); err != nil {
 		return event.Delivery{}, false, fmt.Errorf("claim delivery: %w", err)
 	}
-	d = normalizeDelivery(d)
+	d = d.Normalized()
 	expires := d.CreatedAt.Add(s.opts.DeliveryRetention)
 	key := []byte(d.ID)
 	var (
@@ -145,7 +111,7 @@ func (s *Store) RecordAttempt(ctx context.Context, d event.Delivery, a event.Att
 	if err := a.ValidateFor(d); err != nil {
 		return fmt.Errorf("record attempt: %w", err)
 	}
-	d, a = normalizeDelivery(d), normalizeAttempt(a)
+	d, a = d.Normalized(), a.Normalized()
 	sub, _ := idKey(d.SubscriptionID)
 	akey := attemptKey(sub, &a)
 	arec := encodeAttempt(&a, a.At.Add(s.opts.DeliveryRetention))

@@ -17,12 +17,6 @@ import (
 // records.
 const subRecordVersion = 1
 
-// maxAttemptError bounds an attempt's error text as stored. The webhook
-// sender writes short fixed messages; the bound only keeps a caller's bug
-// from growing the file, and cuts rather than refuses, so the attempt
-// itself is never lost.
-const maxAttemptError = 1024
-
 type subRecord struct {
 	V              int      `json:"v"`
 	TargetURL      string   `json:"target_url"`

@@ -1,10 +1,8 @@
 package boltstore
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 
 	"go.etcd.io/bbolt"
 
@@ -18,7 +16,7 @@ func (s *Store) CreateSubscription(ctx context.Context, sub event.Subscription) 
 	if err := sub.Validate(); err != nil {
 		return fmt.Errorf("create subscription: %w", err)
 	}
-	sub = normalizeSub(sub)
+	sub = sub.Normalized()
 	key, _ := idKey(sub.ID)
 	rec := encodeSub(&sub)
 	var outcome error
@@ -44,22 +42,6 @@ func (s *Store) CreateSubscription(ctx context.Context, sub event.Subscription) 
 		err = outcome
 	}
 	return err
-}
-
-// normalizeSub puts a validated subscription in the form the store keeps:
-// canonical id, times as event.Timestamp, EventTypes never nil.
-func normalizeSub(sub event.Subscription) event.Subscription {
-	sub.ID, _ = event.ParseID(sub.ID)
-	sub.CreatedAt = event.Timestamp(sub.CreatedAt)
-	sub.UpdatedAt = event.Timestamp(sub.UpdatedAt)
-	if sub.UpdatedAt.IsZero() {
-		sub.UpdatedAt = sub.CreatedAt
-	}
-	sub.EventTypes = slices.Clone(sub.EventTypes)
-	if sub.EventTypes == nil {
-		sub.EventTypes = []string{}
-	}
-	return sub
 }
 
 // GetSubscription returns one subscription, secret included; see
@@ -102,14 +84,8 @@ func (s *Store) ListSubscriptions(ctx context.Context) ([]event.Subscription, er
 	if err != nil {
 		return nil, err
 	}
-	sortSubs(out)
+	event.SortSubscriptions(out)
 	return out, nil
-}
-
-func sortSubs(subs []event.Subscription) {
-	slices.SortStableFunc(subs, func(a, b event.Subscription) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
-	})
 }
 
 // DeleteSubscription removes a subscription; see event.SubscriptionStore.

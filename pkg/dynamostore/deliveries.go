@@ -34,7 +34,7 @@ func (s *Store) ClaimDelivery(ctx context.Context, d event.Delivery) (event.Deli
 	if err := d.Validate(); err != nil {
 		return event.Delivery{}, false, fmt.Errorf("claim delivery: %w", err)
 	}
-	d = normalizeDelivery(d)
+	d = d.Normalized()
 	op := "claim delivery " + d.ID
 	var nonce [12]byte
 	_, _ = rand.Read(nonce[:]) // crypto/rand.Read never fails (Go 1.24+)
@@ -89,7 +89,7 @@ func (s *Store) RecordAttempt(ctx context.Context, d event.Delivery, a event.Att
 	if err := a.ValidateFor(d); err != nil {
 		return fmt.Errorf("record attempt: %w", err)
 	}
-	d, a = normalizeDelivery(d), normalizeAttempt(a)
+	d, a = d.Normalized(), a.Normalized()
 	op := fmt.Sprintf("record attempt %s #%d", d.ID, a.N)
 	expires := d.CreatedAt.Add(s.retention)
 	set := "SET #id = :id, #sub = :sub, #evt = :evt, #state = :state, #attempts = :attempts, #updated = :updated, " +

@@ -3,9 +3,7 @@ package dynamostore
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -50,9 +48,6 @@ const (
 	attrError          = "error"
 	attrOutcome        = "outcome"
 )
-
-// maxAttemptError bounds an attempt's stored error text; see boltstore.
-const maxAttemptError = 1024
 
 func subKey(id string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrPK: str(subsPK), attrSK: str(subSKPrefix + id)}
@@ -263,36 +258,4 @@ func attemptFromItem(item map[string]types.AttributeValue) (event.Attempt, time.
 	}
 	expires := r.time(attrExpiresAt, true)
 	return a, expires, r.err
-}
-
-// normalizeDelivery puts a validated delivery in canonical form.
-func normalizeDelivery(d event.Delivery) event.Delivery {
-	d.EventID = strings.ToLower(d.EventID)
-	d.SubscriptionID = strings.ToLower(d.SubscriptionID)
-	d.CreatedAt = event.Timestamp(d.CreatedAt)
-	d.UpdatedAt = event.Timestamp(d.UpdatedAt)
-	if d.UpdatedAt.IsZero() {
-		d.UpdatedAt = d.CreatedAt
-	}
-	if d.State == event.DeliveryPending {
-		d.NextAttemptAt = event.Timestamp(d.NextAttemptAt)
-	} else {
-		d.NextAttemptAt = time.Time{}
-	}
-	return d
-}
-
-func normalizeAttempt(a event.Attempt) event.Attempt {
-	a.EventID = strings.ToLower(a.EventID)
-	a.SubscriptionID = strings.ToLower(a.SubscriptionID)
-	a.At = event.Timestamp(a.At)
-	a.Latency = a.Latency.Truncate(time.Microsecond)
-	if len(a.Error) > maxAttemptError {
-		cut := maxAttemptError
-		for cut > 0 && !utf8.RuneStart(a.Error[cut]) {
-			cut--
-		}
-		a.Error = a.Error[:cut]
-	}
-	return a
 }

@@ -1,11 +1,9 @@
 package dynamostore
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,7 +28,7 @@ func (s *Store) CreateSubscription(ctx context.Context, sub event.Subscription) 
 	if err := sub.Validate(); err != nil {
 		return fmt.Errorf("create subscription: %w", err)
 	}
-	sub = normalizeSub(sub)
+	sub = sub.Normalized()
 	op := "create subscription " + sub.ID
 	if err := s.reserveSlot(ctx, op); err != nil {
 		return err
@@ -177,21 +175,6 @@ func (s *Store) releaseSlot(ctx context.Context) {
 	})
 }
 
-// normalizeSub puts a validated subscription in the form the store keeps.
-func normalizeSub(sub event.Subscription) event.Subscription {
-	sub.ID, _ = event.ParseID(sub.ID)
-	sub.CreatedAt = event.Timestamp(sub.CreatedAt)
-	sub.UpdatedAt = event.Timestamp(sub.UpdatedAt)
-	if sub.UpdatedAt.IsZero() {
-		sub.UpdatedAt = sub.CreatedAt
-	}
-	sub.EventTypes = slices.Clone(sub.EventTypes)
-	if sub.EventTypes == nil {
-		sub.EventTypes = []string{}
-	}
-	return sub
-}
-
 // GetSubscription implements event.SubscriptionStore with one strongly
 // consistent GetItem, so a subscription is visible as soon as it is created.
 func (s *Store) GetSubscription(ctx context.Context, id string) (event.Subscription, error) {
@@ -246,9 +229,7 @@ func (s *Store) ListSubscriptions(ctx context.Context) ([]event.Subscription, er
 		}
 		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
-	slices.SortStableFunc(out, func(a, b event.Subscription) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
-	})
+	event.SortSubscriptions(out)
 	return out, nil
 }
 

@@ -1,6 +1,12 @@
 package event
 
-import "strings"
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
 // The checks in this file are what stores run on the values they are
 // asked to keep (the Store contracts say a store refuses what it cannot
@@ -104,4 +110,73 @@ func (a Attempt) ValidateFor(d Delivery) error {
 		return Invalid("outcome", "unknown attempt outcome %q", a.Outcome)
 	}
 	return nil
+}
+
+// MaxAttemptError bounds an attempt's error text as stores keep it. The
+// webhook sender writes short fixed messages; the bound only keeps a
+// caller's bug from growing the store, and Attempt.Normalized cuts rather
+// than refuses, so the attempt itself is never lost.
+const MaxAttemptError = 1024
+
+// Normalized returns a validated subscription in the form stores keep it:
+// canonical id, times as Timestamp (a zero UpdatedAt is CreatedAt), and
+// EventTypes a copy that is never nil.
+func (s Subscription) Normalized() Subscription {
+	s.ID, _ = ParseID(s.ID)
+	s.CreatedAt = Timestamp(s.CreatedAt)
+	s.UpdatedAt = Timestamp(s.UpdatedAt)
+	if s.UpdatedAt.IsZero() {
+		s.UpdatedAt = s.CreatedAt
+	}
+	s.EventTypes = slices.Clone(s.EventTypes)
+	if s.EventTypes == nil {
+		s.EventTypes = []string{}
+	}
+	return s
+}
+
+// SortSubscriptions puts subscriptions in the order ListSubscriptions
+// returns them: oldest first, ties by id (ids from different processes'
+// generators need not sort in creation order).
+func SortSubscriptions(subs []Subscription) {
+	slices.SortStableFunc(subs, func(a, b Subscription) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+}
+
+// Normalized returns a validated delivery in the form stores keep it:
+// lower-case ids, times as Timestamp (a zero UpdatedAt is CreatedAt), and
+// NextAttemptAt only while it is pending, since only then is it ever due.
+func (d Delivery) Normalized() Delivery {
+	d.EventID = strings.ToLower(d.EventID)
+	d.SubscriptionID = strings.ToLower(d.SubscriptionID)
+	d.CreatedAt = Timestamp(d.CreatedAt)
+	d.UpdatedAt = Timestamp(d.UpdatedAt)
+	if d.UpdatedAt.IsZero() {
+		d.UpdatedAt = d.CreatedAt
+	}
+	if d.State == DeliveryPending {
+		d.NextAttemptAt = Timestamp(d.NextAttemptAt)
+	} else {
+		d.NextAttemptAt = time.Time{}
+	}
+	return d
+}
+
+// Normalized returns a validated attempt in the form stores keep it:
+// lower-case ids, At as Timestamp, Latency in whole microseconds, and Error
+// cut to MaxAttemptError bytes on a UTF-8 boundary.
+func (a Attempt) Normalized() Attempt {
+	a.EventID = strings.ToLower(a.EventID)
+	a.SubscriptionID = strings.ToLower(a.SubscriptionID)
+	a.At = Timestamp(a.At)
+	a.Latency = a.Latency.Truncate(time.Microsecond)
+	if len(a.Error) > MaxAttemptError {
+		cut := MaxAttemptError
+		for cut > 0 && !utf8.RuneStart(a.Error[cut]) {
+			cut--
+		}
+		a.Error = a.Error[:cut]
+	}
+	return a
 }
