@@ -37,11 +37,7 @@ import (
 	"github.com/triggershq/triggers/pkg/dynamostore"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testenv.StopMoto()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // functionNames are the functions this suite runs.
 var functionNames = []string{"token", "authorizer", "ingest", "inbox", "ack", "meta", "subscriptions", "stream", "deliver"}
@@ -97,7 +93,7 @@ type emulator struct {
 	name    string
 	url     string
 	cmd     *exec.Cmd
-	out     *lockedBuffer
+	out     *testenv.LockedBuffer
 	done    chan struct{}
 	invokes int
 }
@@ -116,7 +112,7 @@ func startEmulator(t testing.TB, name string, env map[string]string) *emulator {
 			continue
 		}
 		e := &emulator{name: name, url: fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", api),
-			out: &lockedBuffer{}, done: make(chan struct{})}
+			out: &testenv.LockedBuffer{}, done: make(chan struct{})}
 		e.cmd = exec.Command(rie,
 			"--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", api),
 			"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", rt),
@@ -279,23 +275,6 @@ func ms(s string) time.Duration {
 	}
 	f, _ := strconv.ParseFloat(s, 64)
 	return time.Duration(f * float64(time.Millisecond))
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // world is the AWS side of a test: a fresh table and a fresh secret in moto

@@ -40,11 +40,7 @@ import (
 	"github.com/triggershq/triggers/pkg/webhook"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testenv.StopMoto()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 var (
 	buildOnce sync.Once
@@ -74,23 +70,11 @@ func binary(t testing.TB, name string) string {
 	return filepath.Join(buildDir, name)
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // emulator is one function under its own aws-lambda-rie on loopback.
 type emulator struct {
 	name    string
 	url     string
-	out     *lockedBuffer
+	out     *testenv.LockedBuffer
 	invokes int
 }
 
@@ -111,7 +95,7 @@ func startEmulator(t testing.TB, name string, env map[string]string) *emulator {
 		if api == rt {
 			continue
 		}
-		e := &emulator{name: name, url: fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", api), out: &lockedBuffer{}}
+		e := &emulator{name: name, url: fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", api), out: &testenv.LockedBuffer{}}
 		cmd := exec.Command(rie, "--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", api),
 			"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", rt), bin)
 		cmd.Dir = filepath.Dir(bin)

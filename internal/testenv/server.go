@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -71,8 +69,8 @@ type Server struct {
 	APIKey  string // the key printed on first start, if one was
 	DataDir string
 	cmd     *exec.Cmd
-	stdout  *lockedBuffer
-	stderr  *lockedBuffer
+	stdout  *LockedBuffer
+	stderr  *LockedBuffer
 	done    chan struct{}
 }
 
@@ -99,7 +97,7 @@ func StartServer(t testing.TB, opts ServerOptions) *Server {
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", opts.DataDir}, opts.Args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), opts.Env...)
-	s := &Server{DataDir: opts.DataDir, cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	s := &Server{DataDir: opts.DataDir, cmd: cmd, stdout: &LockedBuffer{}, stderr: &LockedBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = s.stderr
 	pr, pw := io.Pipe()
 	cmd.Stdout = pw
@@ -180,21 +178,4 @@ func (s *Server) Wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Clone(l.b.String())
 }

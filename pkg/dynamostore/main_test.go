@@ -3,7 +3,6 @@ package dynamostore_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"regexp"
 	"sync/atomic"
 	"testing"
@@ -17,11 +16,7 @@ import (
 	"github.com/triggershq/triggers/pkg/event"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testenv.StopMoto()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // motoConfig is the SDK configuration for the shared moto_server.
 func motoConfig(t testing.TB) aws.Config {

@@ -1,7 +1,6 @@
 package secrets_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -9,7 +8,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,11 +23,7 @@ import (
 	"github.com/triggershq/triggers/pkg/secrets"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testenv.StopMoto()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // clock is a settable, concurrency-safe time source.
 type clock struct{ ns atomic.Int64 }
@@ -57,13 +51,13 @@ type bundle struct {
 	http     *countingHTTP
 	secretID string
 	clock    *clock
-	logs     *lockedBuffer
+	logs     *testenv.LockedBuffer
 }
 
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	moto := testenv.StartMoto(t)
-	b := &bundle{http: &countingHTTP{next: &http.Client{Timeout: 10 * time.Second}}, clock: &clock{}, logs: &lockedBuffer{}}
+	b := &bundle{http: &countingHTTP{next: &http.Client{Timeout: 10 * time.Second}}, clock: &clock{}, logs: &testenv.LockedBuffer{}}
 	b.clock.Set(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
 	b.client = secretsmanager.New(secretsmanager.Options{
 		Region:       "us-east-1",
@@ -108,23 +102,6 @@ func (b *bundle) keyring(t *testing.T, client secrets.API, opts secrets.Options)
 		t.Fatal(err)
 	}
 	return k
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // fixture is a credentials document with two API keys.

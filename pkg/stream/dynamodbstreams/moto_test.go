@@ -41,11 +41,7 @@ import (
 	"github.com/triggershq/triggers/pkg/webhook"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testenv.StopMoto()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 var seq atomic.Int64
 
