@@ -11,18 +11,14 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -42,142 +38,24 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // functionNames are the functions this suite runs.
 var functionNames = []string{"token", "authorizer", "ingest", "inbox", "ack", "meta", "subscriptions", "stream", "deliver"}
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildErr  error
-)
-
-// functionBinary builds every function once per test binary, for this host
-// (the same flags as `make build-functions` but the host's GOOS/GOARCH), and
-// returns the path of the named one.
+// functionBinary builds every function once per test binary (the flags of
+// `make build-functions`, for this host) and returns the named one's path.
 func functionBinary(t testing.TB, name string) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "triggers-functions-")
-		if buildErr != nil {
-			return
-		}
-		args := []string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", buildDir + string(os.PathSeparator)}
-		for _, fn := range functionNames {
-			args = append(args, "./functions/"+fn)
-		}
-		cmd := exec.Command("go", args...)
-		cmd.Dir = testenv.RepoRoot(t)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build the functions: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return filepath.Join(buildDir, name)
-}
-
-// rieBinary finds aws-lambda-rie on PATH or in the repository's bin/.
-func rieBinary(t testing.TB) string {
-	t.Helper()
-	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-		return p
-	}
-	p := filepath.Join(testenv.RepoRoot(t), "bin", "aws-lambda-rie")
-	if _, err := os.Stat(p); err != nil {
-		testenv.Unavailable(t, "aws-lambda-rie is not on PATH or in ./bin (run `make tools`)")
-	}
-	return p
+	return filepath.Join(testenv.FunctionBinaries(t, functionNames...), name)
 }
 
 // emulator is one function running under its own aws-lambda-rie.
 type emulator struct {
-	name    string
-	url     string
-	cmd     *exec.Cmd
-	out     *testenv.LockedBuffer
-	done    chan struct{}
+	*testenv.Lambda
 	invokes int
 }
 
-// startEmulator runs the named function under the emulator on two free
-// loopback ports, with env added to this process's environment (the
-// emulator passes its environment on to the function).
+// startEmulator runs the named function under the emulator, with env
+// added to this process's environment.
 func startEmulator(t testing.TB, name string, env map[string]string) *emulator {
 	t.Helper()
-	rie := rieBinary(t)
-	bin := functionBinary(t, name)
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		api, rt := testenv.FreePort(t), testenv.FreePort(t)
-		if api == rt {
-			continue
-		}
-		e := &emulator{name: name, url: fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", api),
-			out: &testenv.LockedBuffer{}, done: make(chan struct{})}
-		e.cmd = exec.Command(rie,
-			"--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", api),
-			"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", rt),
-			bin)
-		e.cmd.Dir = filepath.Dir(bin)
-		e.cmd.Env = os.Environ()
-		for k, v := range env {
-			e.cmd.Env = append(e.cmd.Env, k+"="+v)
-		}
-		e.cmd.Stdout, e.cmd.Stderr = e.out, e.out
-		e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the emulator starts the function as a child
-		if err := e.cmd.Start(); err != nil {
-			t.Fatalf("start aws-lambda-rie: %v", err)
-		}
-		go func() { _ = e.cmd.Wait(); close(e.done) }()
-		if lastErr = e.waitListening(fmt.Sprintf("127.0.0.1:%d", api), fmt.Sprintf("127.0.0.1:%d", rt)); lastErr == nil {
-			t.Cleanup(e.stop)
-			return e
-		}
-		e.stop()
-	}
-	t.Fatalf("aws-lambda-rie for %s did not start: %v", name, lastErr)
-	return nil
-}
-
-// waitListening waits until both of the emulator's ports accept
-// connections and it is still running a moment later. A port chosen by
-// FreePort can be taken by another process before the emulator binds it;
-// the emulator then panics at once, and a dial could have reached the other
-// process, so the emulator must also have survived its start.
-func (e *emulator) waitListening(addrs ...string) error {
-	deadline := time.Now().Add(15 * time.Second)
-	for _, addr := range addrs {
-		for {
-			select {
-			case <-e.done:
-				return fmt.Errorf("exited early:\n%s", e.out.String())
-			default:
-			}
-			if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-				c.Close()
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("not listening on %s after 15s:\n%s", addr, e.out.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	select {
-	case <-e.done:
-		return fmt.Errorf("exited early:\n%s", e.out.String())
-	case <-time.After(100 * time.Millisecond):
-	}
-	if strings.Contains(e.out.String(), "[PANIC]") {
-		return fmt.Errorf("failed to start:\n%s", e.out.String())
-	}
-	return nil
-}
-
-func (e *emulator) stop() {
-	if e.cmd.Process != nil {
-		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
-	}
-	<-e.done
+	return &emulator{Lambda: testenv.StartLambda(t, name, functionBinary(t, name), env)}
 }
 
 // invocation is one invoke's result as the emulator reported it.
@@ -196,20 +74,20 @@ func (e *emulator) invoke(t testing.TB, ev any) invocation {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	resp, err := http.Post(e.url, "application/json", bytes.NewReader(data))
+	resp, err := http.Post(e.URL, "application/json", bytes.NewReader(data))
 	if err != nil {
-		t.Fatalf("invoke %s: %v\n%s", e.name, err, e.out.String())
+		t.Fatalf("invoke %s: %v\n%s", e.Name, err, e.Out.String())
 	}
 	payload, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	wall := time.Since(start)
 	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("invoke %s: status %d err %v: %s\n%s", e.name, resp.StatusCode, err, payload, e.out.String())
+		t.Fatalf("invoke %s: status %d err %v: %s\n%s", e.Name, resp.StatusCode, err, payload, e.Out.String())
 	}
 	e.invokes++
 	inv := invocation{payload: payload, wall: wall, report: e.waitReport(t, e.invokes)}
 	if bytes.Contains(payload, []byte(`"errorMessage"`)) {
-		t.Fatalf("invoke %s: the function returned an error: %s", e.name, payload)
+		t.Fatalf("invoke %s: the function returned an error: %s", e.Name, payload)
 	}
 	return inv
 }
@@ -219,12 +97,12 @@ func (e *emulator) invokeHTTP(t testing.TB, ev events.APIGatewayV2HTTPRequest) i
 	t.Helper()
 	inv := e.invoke(t, ev)
 	if err := json.Unmarshal(inv.payload, &inv.response); err != nil {
-		t.Fatalf("%s: not an HTTP API response: %v: %s", e.name, err, inv.payload)
+		t.Fatalf("%s: not an HTTP API response: %v: %s", e.Name, err, inv.payload)
 	}
 	if inv.response.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(inv.response.Body)
 		if err != nil {
-			t.Fatalf("%s: bad base64 body: %v", e.name, err)
+			t.Fatalf("%s: bad base64 body: %v", e.Name, err)
 		}
 		inv.response.Body, inv.response.IsBase64Encoded = string(b), false
 	}
@@ -250,7 +128,7 @@ func (e *emulator) waitReport(t testing.TB, n int) report {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		out := e.out.String()
+		out := e.Out.String()
 		all := reportRE.FindAllStringSubmatch(out, -1)
 		if len(all) >= n {
 			m := all[n-1]
@@ -263,7 +141,7 @@ func (e *emulator) waitReport(t testing.TB, n int) report {
 			return r
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: no REPORT line for invoke %d:\n%s", e.name, n, out)
+			t.Fatalf("%s: no REPORT line for invoke %d:\n%s", e.Name, n, out)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

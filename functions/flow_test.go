@@ -185,7 +185,7 @@ func TestSeedFlow(t *testing.T) {
 	wantStatus(t, "repeated ack", again, http.StatusOK)
 
 	for name, e := range fn {
-		assertNoSecrets(t, name, e.out.String(), w, tok)
+		assertNoSecrets(t, name, e.Out.String(), w, tok)
 	}
 }
 
@@ -290,7 +290,7 @@ func TestAuthorizerRejects(t *testing.T) {
 			t.Errorf("%s: a denial carries context %v", tt.name, v.Context)
 		}
 	}
-	logs := authorizer.out.String()
+	logs := authorizer.Out.String()
 	if n := strings.Count(logs, "authorizer: denied"); n != 8 {
 		t.Errorf("denial log lines: got %d, want 8", n)
 	}

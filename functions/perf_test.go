@@ -66,7 +66,7 @@ func TestPerformanceReport(t *testing.T) {
 		var e *emulator
 		for c := 0; c < cold; c++ {
 			if e != nil {
-				e.stop()
+				e.Stop()
 			}
 			e = startEmulator(t, name, w.currentEnv())
 			first := e.invoke(t, ev(idx))

@@ -12,16 +12,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -42,39 +39,16 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildErr  error
-)
-
 // binary builds the stream and deliver functions once (the flags of `make
 // build-functions`, for this host) and returns the named one's path.
 func binary(t testing.TB, name string) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		if buildDir, buildErr = os.MkdirTemp("", "triggers-stream-fns-"); buildErr != nil {
-			return
-		}
-		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w",
-			"-o", buildDir+string(os.PathSeparator), "./functions/stream", "./functions/deliver")
-		cmd.Dir = testenv.RepoRoot(t)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return filepath.Join(buildDir, name)
+	return filepath.Join(testenv.FunctionBinaries(t, "stream", "deliver"), name)
 }
 
 // emulator is one function under its own aws-lambda-rie on loopback.
 type emulator struct {
-	name    string
-	url     string
-	out     *testenv.LockedBuffer
+	*testenv.Lambda
 	invokes int
 }
 
@@ -82,85 +56,32 @@ var reportRE = regexp.MustCompile(`REPORT RequestId: `)
 
 func startEmulator(t testing.TB, name string, env map[string]string) *emulator {
 	t.Helper()
-	rie, err := exec.LookPath("aws-lambda-rie")
-	if err != nil {
-		rie = filepath.Join(testenv.RepoRoot(t), "bin", "aws-lambda-rie")
-		if _, err := os.Stat(rie); err != nil {
-			testenv.Unavailable(t, "aws-lambda-rie is not on PATH or in ./bin (run `make tools`)")
-		}
-	}
-	bin := binary(t, name)
-	for attempt := 0; attempt < 3; attempt++ {
-		api, rt := testenv.FreePort(t), testenv.FreePort(t)
-		if api == rt {
-			continue
-		}
-		e := &emulator{name: name, url: fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", api), out: &testenv.LockedBuffer{}}
-		cmd := exec.Command(rie, "--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", api),
-			"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", rt), bin)
-		cmd.Dir = filepath.Dir(bin)
-		cmd.Env = os.Environ()
-		for k, v := range env {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		cmd.Stdout, cmd.Stderr = e.out, e.out
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start aws-lambda-rie: %v", err)
-		}
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		stop := func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); <-done }
-		if waitListening(fmt.Sprintf("127.0.0.1:%d", api), done) {
-			t.Cleanup(stop)
-			return e
-		}
-		stop()
-	}
-	t.Fatalf("aws-lambda-rie for %s did not start", name)
-	return nil
-}
-
-func waitListening(addr string, done chan struct{}) bool {
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-done:
-			return false
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-			c.Close()
-			return true
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return false
+	return &emulator{Lambda: testenv.StartLambda(t, name, binary(t, name), env)}
 }
 
 // invoke sends the event JSON, waits for the invoke's REPORT line, and
 // returns the handler's answer and the output of this invoke.
 func (e *emulator) invoke(t testing.TB, payload []byte) (answer []byte, output string) {
 	t.Helper()
-	before := len(e.out.String())
-	resp, err := http.Post(e.url, "application/json", bytes.NewReader(payload))
+	before := len(e.Out.String())
+	resp, err := http.Post(e.URL, "application/json", bytes.NewReader(payload))
 	if err != nil {
-		t.Fatalf("invoke %s: %v", e.name, err)
+		t.Fatalf("invoke %s: %v", e.Name, err)
 	}
 	answer, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || bytes.Contains(answer, []byte(`"errorMessage"`)) {
-		t.Fatalf("invoke %s: %d %s\n%s", e.name, resp.StatusCode, answer, e.out.String())
+		t.Fatalf("invoke %s: %d %s\n%s", e.Name, resp.StatusCode, answer, e.Out.String())
 	}
 	e.invokes++
 	deadline := time.Now().Add(10 * time.Second)
-	for len(reportRE.FindAllStringIndex(e.out.String(), -1)) < e.invokes {
+	for len(reportRE.FindAllStringIndex(e.Out.String(), -1)) < e.invokes {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: no REPORT line for invoke %d:\n%s", e.name, e.invokes, e.out.String())
+			t.Fatalf("%s: no REPORT line for invoke %d:\n%s", e.Name, e.invokes, e.Out.String())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return answer, e.out.String()[before:]
+	return answer, e.Out.String()[before:]
 }
 
 // emf sums the values of each metric over the EMF lines in output (lines

@@ -27,7 +27,7 @@ var (
 func TriggersBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "triggers-bin-")
+		dir, err := tempDir("triggers-bin-")
 		if err != nil {
 			buildErr = err
 			return
