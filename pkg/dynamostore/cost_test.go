@@ -17,6 +17,7 @@ import (
 
 	"github.com/triggershq/triggers/pkg/dynamostore"
 	"github.com/triggershq/triggers/pkg/event"
+	"github.com/triggershq/triggers/pkg/storetest"
 )
 
 // readLog records, for every Query, how many items came back and their size
@@ -82,7 +83,7 @@ func TestLifecycleCost(t *testing.T) {
 		reads := &readLog{}
 		var mu sync.Mutex
 		reported := 0.0
-		c := newClock(start)
+		c := storetest.NewClock(start)
 		s := newStore(t, dynamostore.Options{Now: c.Now, Capacity: func(_ string, cc *types.ConsumedCapacity) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -95,7 +96,7 @@ func TestLifecycleCost(t *testing.T) {
 		payload := json.RawMessage(`{"data":"` + strings.Repeat("x", payloadBytes-11) + `"}`)
 		events := make([]event.Event, backlog)
 		for i := range events {
-			c.add(time.Millisecond)
+			c.Advance(time.Millisecond)
 			events[i] = build(t, &ids, c.Now(), event.NewEvent{Type: "order.created", Source: "shop", Payload: payload})
 			if _, _, err := s.Put(ctx, events[i]); err != nil {
 				t.Fatal(err)

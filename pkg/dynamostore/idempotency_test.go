@@ -8,6 +8,7 @@ import (
 
 	"github.com/triggershq/triggers/pkg/dynamostore"
 	"github.com/triggershq/triggers/pkg/event"
+	"github.com/triggershq/triggers/pkg/storetest"
 )
 
 // TestIdempotencyHeal: the process dies after reserving the idempotency key
@@ -17,7 +18,7 @@ import (
 func TestIdempotencyHeal(t *testing.T) {
 	t.Parallel()
 	var crash atomic.Bool
-	c := newClock(start)
+	c := storetest.NewClock(start)
 	s := newStore(t, dynamostore.Options{Now: c.Now}, crashBeforeEventWrite(&crash))
 	ctx := context.Background()
 	var ids event.IDs
@@ -38,7 +39,7 @@ func TestIdempotencyHeal(t *testing.T) {
 	_, _, err := s.Put(ctx, build(t, &ids, c.Now(), other))
 	wantCode(t, err, event.CodeConflict)
 
-	c.add(1e9)
+	c.Advance(1e9)
 	retry := build(t, &ids, c.Now(), n)
 	got, replayed, err := s.Put(ctx, retry)
 	if err != nil || !replayed {
@@ -73,7 +74,7 @@ func TestLostResponse(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var lose atomic.Int64
-			c := newClock(start)
+			c := storetest.NewClock(start)
 			s := newStore(t, dynamostore.Options{Now: c.Now}, lostResponse("PutItem", &lose))
 			var ids event.IDs
 			e := build(t, &ids, c.Now(), event.NewEvent{IdempotencyKey: tc.key})

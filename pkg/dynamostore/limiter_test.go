@@ -8,13 +8,14 @@ import (
 
 	"github.com/triggershq/triggers/pkg/auth"
 	"github.com/triggershq/triggers/pkg/dynamostore"
+	"github.com/triggershq/triggers/pkg/storetest"
 )
 
 var _ auth.AttemptLimiter = (*dynamostore.Limiter)(nil)
 
 // twoInstances returns two limiters with their own clients on one table, as
 // two Lambda instances would have, sharing the test clock.
-func twoInstances(t *testing.T, c *clock, max int, window time.Duration) (a, b *dynamostore.Limiter) {
+func twoInstances(t *testing.T, c *storetest.Clock, max int, window time.Duration) (a, b *dynamostore.Limiter) {
 	t.Helper()
 	_, table := newTable(t)
 	mk := func() *dynamostore.Limiter {
@@ -51,25 +52,25 @@ func fail(t *testing.T, l *dynamostore.Limiter, client string) {
 // Lambda instances.
 func TestLimiterAcrossInstances(t *testing.T) {
 	t.Parallel()
-	c := newClock(start)
+	c := storetest.NewClock(start)
 	a, b := twoInstances(t, c, 3, time.Minute)
 	const ip = "203.0.113.7"
 
 	wantWait(t, a, ip, 0)
 	fail(t, a, ip)
-	c.add(10 * time.Second)
+	c.Advance(10 * time.Second)
 	fail(t, b, ip)
 	wantWait(t, a, ip, 0) // two failures: still allowed
 	wantWait(t, b, ip, 0)
-	c.add(5 * time.Second)
+	c.Advance(5 * time.Second)
 	fail(t, a, ip) // the third, 15 s into the window
 	wantWait(t, b, ip, 45*time.Second)
 	wantWait(t, a, ip, 45*time.Second)
 	wantWait(t, b, "198.51.100.1", 0) // others are not affected
 
-	c.add(45*time.Second - time.Microsecond)
+	c.Advance(45*time.Second - time.Microsecond)
 	wantWait(t, a, ip, time.Microsecond)
-	c.add(time.Microsecond) // the window has closed; its item is still there
+	c.Advance(time.Microsecond) // the window has closed; its item is still there
 	wantWait(t, a, ip, 0)
 	wantWait(t, b, ip, 0)
 
@@ -86,7 +87,7 @@ func TestLimiterAcrossInstances(t *testing.T) {
 // race to replace a closed window.
 func TestLimiterConcurrentFailures(t *testing.T) {
 	t.Parallel()
-	c := newClock(start)
+	c := storetest.NewClock(start)
 	const max = 20
 	a, b := twoInstances(t, c, max, time.Minute)
 	const ip = "2001:db8::1"
@@ -110,7 +111,7 @@ func TestLimiterConcurrentFailures(t *testing.T) {
 		wantWait(t, a, ip, 0)
 		failAll(1)
 		wantWait(t, b, ip, time.Minute)
-		c.add(time.Minute)
+		c.Advance(time.Minute)
 		wantWait(t, a, ip, 0)
 	}
 }

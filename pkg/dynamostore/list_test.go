@@ -10,18 +10,19 @@ import (
 
 	"github.com/triggershq/triggers/pkg/dynamostore"
 	"github.com/triggershq/triggers/pkg/event"
+	"github.com/triggershq/triggers/pkg/storetest"
 )
 
 const shards = dynamostore.DefaultPendingShards
 
 // putInShards stores one event per entry of layout, in that order (oldest
 // first), each in the shard the entry names, and returns them.
-func putInShards(t *testing.T, s event.Store, c *clock, layout []int) []event.Event {
+func putInShards(t *testing.T, s event.Store, c *storetest.Clock, layout []int) []event.Event {
 	t.Helper()
 	var ids event.IDs
 	out := make([]event.Event, len(layout))
 	for i, shard := range layout {
-		c.add(time.Millisecond)
+		c.Advance(time.Millisecond)
 		id := ids.New(c.Now())
 		for dynamostore.ShardOf(id, shards) != shard {
 			id = ids.New(c.Now())
@@ -69,7 +70,7 @@ func TestCursorResumesEveryShard(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			counter := newRequestCounter()
-			c := newClock(start)
+			c := storetest.NewClock(start)
 			s := newStore(t, dynamostore.Options{Now: c.Now}, counter.option())
 			events := putInShards(t, s, c, tc.layout)
 			used := map[int]bool{}
@@ -118,7 +119,7 @@ func TestCursorResumesEveryShard(t *testing.T) {
 // in it, and events stored during it belong to the next walk, not this one.
 func TestListWhileChanging(t *testing.T) {
 	t.Parallel()
-	c := newClock(start)
+	c := storetest.NewClock(start)
 	s := newStore(t, dynamostore.Options{Now: c.Now})
 	ctx := context.Background()
 	var ids event.IDs
@@ -150,7 +151,7 @@ func TestListWhileChanging(t *testing.T) {
 // filter expression on a bounded read; both walks find exactly their events.
 func TestListFilters(t *testing.T) {
 	t.Parallel()
-	c := newClock(start)
+	c := storetest.NewClock(start)
 	s := newStore(t, dynamostore.Options{Now: c.Now})
 	ctx := context.Background()
 	var ids event.IDs
@@ -215,7 +216,7 @@ func TestListFilters(t *testing.T) {
 // walk, out of order.
 func TestCursorBoundsUntouchedShard(t *testing.T) {
 	t.Parallel()
-	c := newClock(start)
+	c := storetest.NewClock(start)
 	s := newStore(t, dynamostore.Options{Now: c.Now})
 	ctx := context.Background()
 	old := putInShards(t, s, c, []int{1, 1, 1, 1, 1})

@@ -71,19 +71,6 @@ func newStore(t testing.TB, opts dynamostore.Options, optFns ...func(*dynamodb.O
 	return s
 }
 
-// clock is a settable test clock.
-type clock struct{ now atomic.Pointer[time.Time] }
-
-func newClock(t time.Time) *clock {
-	c := &clock{}
-	c.set(t)
-	return c
-}
-
-func (c *clock) Now() time.Time      { return *c.now.Load() }
-func (c *clock) set(t time.Time)     { c.now.Store(&t) }
-func (c *clock) add(d time.Duration) { c.set(c.Now().Add(d)) }
-
 var start = time.Date(2026, 11, 28, 10, 0, 0, 123456789, time.UTC)
 
 // build returns a new pending event made as the HTTP layer makes it.

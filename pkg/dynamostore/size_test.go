@@ -8,6 +8,7 @@ import (
 
 	"github.com/triggershq/triggers/pkg/dynamostore"
 	"github.com/triggershq/triggers/pkg/event"
+	"github.com/triggershq/triggers/pkg/storetest"
 )
 
 // TestItemSizeLimit puts events whose largest item is exactly at the limit
@@ -24,7 +25,7 @@ func TestItemSizeLimit(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c := newClock(start)
+			c := storetest.NewClock(start)
 			s := newStore(t, dynamostore.Options{Now: c.Now})
 			var ids event.IDs
 			ctx := context.Background()

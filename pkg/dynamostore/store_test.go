@@ -13,6 +13,7 @@ import (
 
 	"github.com/triggershq/triggers/pkg/dynamostore"
 	"github.com/triggershq/triggers/pkg/event"
+	"github.com/triggershq/triggers/pkg/storetest"
 )
 
 // listAll follows Next to the end.
@@ -58,7 +59,7 @@ func sameIDs(t *testing.T, what string, got, want []string) {
 }
 
 // putN stores n events and returns them oldest first.
-func putN(t *testing.T, s event.Store, ids *event.IDs, c *clock, n int, typ string) []event.Event {
+func putN(t *testing.T, s event.Store, ids *event.IDs, c *storetest.Clock, n int, typ string) []event.Event {
 	t.Helper()
 	out := make([]event.Event, n)
 	for i := range out {
@@ -94,7 +95,7 @@ func TestShardSpread(t *testing.T) {
 	t.Parallel()
 	const shards, n = 8, 800
 	client, table := newTable(t)
-	c := newClock(start)
+	c := storetest.NewClock(start)
 	s, err := dynamostore.New(client, dynamostore.Options{Table: table, PendingShards: shards, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +149,7 @@ func TestShardSpread(t *testing.T) {
 
 func TestSmoke(t *testing.T) {
 	t.Parallel()
-	c := newClock(start)
+	c := storetest.NewClock(start)
 	s := newStore(t, dynamostore.Options{Now: c.Now})
 	var ids event.IDs
 	events := putN(t, s, &ids, c, 5, "a")

@@ -15,6 +15,7 @@ import (
 
 	"github.com/triggershq/triggers/pkg/dynamostore"
 	"github.com/triggershq/triggers/pkg/event"
+	"github.com/triggershq/triggers/pkg/storetest"
 )
 
 // subFixture is a store on a fresh table with direct access to the table.
@@ -22,13 +23,13 @@ type subFixture struct {
 	s      *dynamostore.Store
 	client *dynamodb.Client
 	table  string
-	clock  *clock
+	clock  *storetest.Clock
 	ids    event.IDs
 }
 
 func newSubFixture(t *testing.T, optFns ...func(*dynamodb.Options)) *subFixture {
 	t.Helper()
-	f := &subFixture{clock: newClock(start)}
+	f := &subFixture{clock: storetest.NewClock(start)}
 	f.client, f.table = newTable(t, optFns...)
 	s, err := dynamostore.New(f.client, dynamostore.Options{Table: f.table, Now: f.clock.Now, DeliveryRetention: 48 * time.Hour})
 	if err != nil {
@@ -216,9 +217,9 @@ func TestCounterRepair(t *testing.T) {
 	}
 	f.setCounter(t, event.MaxSubscriptions, f.clock.Now())
 	wantCode(t, f.s.CreateSubscription(ctx, f.newSub(t)), event.CodeInvalid)
-	f.clock.add(59 * time.Second)
+	f.clock.Advance(59 * time.Second)
 	wantCode(t, f.s.CreateSubscription(ctx, f.newSub(t)), event.CodeInvalid)
-	f.clock.add(time.Second)
+	f.clock.Advance(time.Second)
 	f.create(t)
 	if n := f.counter(t); n != 4 {
 		t.Fatalf("counter after the repair: got %d, want 4", n)

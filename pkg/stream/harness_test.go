@@ -21,29 +21,15 @@ import (
 	"github.com/triggershq/triggers/pkg/boltstore"
 	"github.com/triggershq/triggers/pkg/event"
 	"github.com/triggershq/triggers/pkg/metrics"
+	"github.com/triggershq/triggers/pkg/storetest"
 	"github.com/triggershq/triggers/pkg/stream"
 	"github.com/triggershq/triggers/pkg/webhook"
 )
 
-// clock is a manual clock shared by every part of a world, so retry delays
-// pass when the test says so, never by waiting.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+// newClock returns the manual clock shared by every part of a world, so
+// retry delays pass when the test says so, never by waiting.
+func newClock() *storetest.Clock {
+	return storetest.NewClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
 }
 
 // testLogger writes through t.Log, so a failing test shows what the loop
@@ -80,7 +66,7 @@ type worldOptions struct {
 type world struct {
 	t         testing.TB
 	store     *boltstore.Store
-	clock     *clock
+	clock     *storetest.Clock
 	ids       *event.IDs
 	metrics   *metrics.Registry
 	consumer  *stream.Consumer

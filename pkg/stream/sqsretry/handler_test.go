@@ -22,6 +22,7 @@ import (
 
 	"github.com/triggershq/triggers/pkg/boltstore"
 	"github.com/triggershq/triggers/pkg/event"
+	"github.com/triggershq/triggers/pkg/storetest"
 	"github.com/triggershq/triggers/pkg/stream"
 	"github.com/triggershq/triggers/pkg/stream/sqsretry"
 	"github.com/triggershq/triggers/pkg/webhook"
@@ -89,17 +90,9 @@ func (f *fakeSQS) take() []sent {
 	return out
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 type fixture struct {
 	t       *testing.T
-	clock   *clock
+	clock   *storetest.Clock
 	store   *boltstore.Store
 	sqs     *fakeSQS
 	queue   *sqsretry.Queue
@@ -117,7 +110,7 @@ type fixture struct {
 // statuses in turn (the last one repeats).
 func newFixture(t *testing.T, policy webhook.Policy, statuses ...int) *fixture {
 	t.Helper()
-	f := &fixture{t: t, clock: &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}, sqs: &fakeSQS{}, hits: new(int), mu: &sync.Mutex{}}
+	f := &fixture{t: t, clock: storetest.NewClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)), sqs: &fakeSQS{}, hits: new(int), mu: &sync.Mutex{}}
 	store, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{Now: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
