@@ -103,43 +103,16 @@ func (h *harness) attempts(subID string, limit int) []event.Attempt {
 // sameDelivery fails listing the fields in which got differs from want.
 func sameDelivery(t *testing.T, what string, got, want event.Delivery) {
 	t.Helper()
-	var diffs []string
-	diff := func(field string, g, w any) {
-		diffs = append(diffs, fmt.Sprintf("%s: got %v, want %v", field, g, w))
-	}
-	if got.ID != want.ID {
-		diff("ID", got.ID, want.ID)
-	}
-	if got.SubscriptionID != want.SubscriptionID {
-		diff("SubscriptionID", got.SubscriptionID, want.SubscriptionID)
-	}
-	if got.EventID != want.EventID {
-		diff("EventID", got.EventID, want.EventID)
-	}
-	if got.State != want.State {
-		diff("State", got.State, want.State)
-	}
-	if got.Attempts != want.Attempts {
-		diff("Attempts", got.Attempts, want.Attempts)
-	}
-	for _, f := range []struct {
-		name      string
-		got, want time.Time
-	}{
-		{"NextAttemptAt", got.NextAttemptAt, want.NextAttemptAt},
-		{"CreatedAt", got.CreatedAt, want.CreatedAt},
-		{"UpdatedAt", got.UpdatedAt, want.UpdatedAt},
-	} {
-		if !f.got.Equal(f.want) {
-			diff(f.name, f.got.Format(time.RFC3339Nano), f.want.Format(time.RFC3339Nano))
-		}
-		if !f.got.IsZero() && f.got.Location() != time.UTC {
-			diff(f.name+" location", f.got.Location(), time.UTC)
-		}
-	}
-	for _, d := range diffs {
-		t.Errorf("%s: %s", what, d)
-	}
+	var d differences
+	d.check("ID", got.ID == want.ID, got.ID, want.ID)
+	d.check("SubscriptionID", got.SubscriptionID == want.SubscriptionID, got.SubscriptionID, want.SubscriptionID)
+	d.check("EventID", got.EventID == want.EventID, got.EventID, want.EventID)
+	d.check("State", got.State == want.State, got.State, want.State)
+	d.check("Attempts", got.Attempts == want.Attempts, got.Attempts, want.Attempts)
+	d.time("NextAttemptAt", got.NextAttemptAt, want.NextAttemptAt)
+	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
+	d.time("UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+	d.report(t, what)
 }
 
 // sameAttempts fails unless got and want hold equal attempts in order.

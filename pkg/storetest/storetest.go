@@ -237,48 +237,42 @@ func wantCode(t *testing.T, err error, code event.Code) {
 // must be equal instants in UTC.
 func sameEvent(t *testing.T, what string, got, want event.Event) {
 	t.Helper()
-	var diffs []string
-	diff := func(field string, g, w any) {
-		diffs = append(diffs, fmt.Sprintf("%s: got %v, want %v", field, g, w))
+	var d differences
+	d.check("ID", got.ID == want.ID, got.ID, want.ID)
+	d.check("Type", got.Type == want.Type, got.Type, want.Type)
+	d.check("Source", got.Source == want.Source, got.Source, want.Source)
+	d.check("Payload", bytes.Equal(got.Payload, want.Payload), truncate(got.Payload), truncate(want.Payload))
+	d.check("Status", got.Status == want.Status, got.Status, want.Status)
+	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
+	d.time("UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+	d.time("ExpiresAt", got.ExpiresAt, want.ExpiresAt)
+	d.check("IdempotencyKey", got.IdempotencyKey == want.IdempotencyKey, got.IdempotencyKey, want.IdempotencyKey)
+	d.check("Fingerprint", got.Fingerprint == want.Fingerprint, got.Fingerprint, want.Fingerprint)
+	d.report(t, what)
+}
+
+// differences collects the fields in which one stored value differs from
+// what the test wants, so a failure lists all of them at once.
+type differences []string
+
+// check notes a field unless equal.
+func (d *differences) check(field string, equal bool, got, want any) {
+	if !equal {
+		*d = append(*d, fmt.Sprintf("%s: got %v, want %v", field, got, want))
 	}
-	if got.ID != want.ID {
-		diff("ID", got.ID, want.ID)
-	}
-	if got.Type != want.Type {
-		diff("Type", got.Type, want.Type)
-	}
-	if got.Source != want.Source {
-		diff("Source", got.Source, want.Source)
-	}
-	if !bytes.Equal(got.Payload, want.Payload) {
-		diff("Payload", truncate(got.Payload), truncate(want.Payload))
-	}
-	if got.Status != want.Status {
-		diff("Status", got.Status, want.Status)
-	}
-	for _, f := range []struct {
-		name      string
-		got, want time.Time
-	}{
-		{"CreatedAt", got.CreatedAt, want.CreatedAt},
-		{"UpdatedAt", got.UpdatedAt, want.UpdatedAt},
-		{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
-	} {
-		if !f.got.Equal(f.want) {
-			diff(f.name, f.got.Format(time.RFC3339Nano), f.want.Format(time.RFC3339Nano))
-		}
-		if f.got.Location() != time.UTC {
-			diff(f.name+" location", f.got.Location(), time.UTC)
-		}
-	}
-	if got.IdempotencyKey != want.IdempotencyKey {
-		diff("IdempotencyKey", got.IdempotencyKey, want.IdempotencyKey)
-	}
-	if got.Fingerprint != want.Fingerprint {
-		diff("Fingerprint", got.Fingerprint, want.Fingerprint)
-	}
-	for _, d := range diffs {
-		t.Errorf("%s: %s", what, d)
+}
+
+// time notes a stored time that is not want's instant, or not in UTC.
+func (d *differences) time(field string, got, want time.Time) {
+	d.check(field, got.Equal(want), got.Format(time.RFC3339Nano), want.Format(time.RFC3339Nano))
+	d.check(field+" location", got.Location() == time.UTC, got.Location(), time.UTC)
+}
+
+// report fails t with one error per difference.
+func (d differences) report(t *testing.T, what string) {
+	t.Helper()
+	for _, diff := range d {
+		t.Errorf("%s: %s", what, diff)
 	}
 }
 

@@ -80,45 +80,17 @@ func (h *harness) listSubs() []event.Subscription {
 // the secret included. Times must be equal instants in UTC.
 func sameSub(t *testing.T, what string, got, want event.Subscription) {
 	t.Helper()
-	var diffs []string
-	diff := func(field string, g, w any) {
-		diffs = append(diffs, fmt.Sprintf("%s: got %v, want %v", field, g, w))
-	}
-	if got.ID != want.ID {
-		diff("ID", got.ID, want.ID)
-	}
-	if got.TargetURL != want.TargetURL {
-		diff("TargetURL", got.TargetURL, want.TargetURL)
-	}
-	if !slices.Equal(got.EventTypes, want.EventTypes) {
-		diff("EventTypes", got.EventTypes, want.EventTypes)
-	}
-	if got.EventTypes == nil {
-		diff("EventTypes", "nil", "a non-nil slice (it marshals as [], not null)")
-	}
-	if got.Secret != want.Secret {
-		diff("Secret", "(hidden)", "(the secret it was created with)")
-	}
-	if got.Status != want.Status {
-		diff("Status", got.Status, want.Status)
-	}
-	if got.DisabledReason != want.DisabledReason {
-		diff("DisabledReason", got.DisabledReason, want.DisabledReason)
-	}
-	for _, f := range []struct {
-		name      string
-		got, want time.Time
-	}{{"CreatedAt", got.CreatedAt, want.CreatedAt}, {"UpdatedAt", got.UpdatedAt, want.UpdatedAt}} {
-		if !f.got.Equal(f.want) {
-			diff(f.name, f.got.Format(time.RFC3339Nano), f.want.Format(time.RFC3339Nano))
-		}
-		if f.got.Location() != time.UTC {
-			diff(f.name+" location", f.got.Location(), time.UTC)
-		}
-	}
-	for _, d := range diffs {
-		t.Errorf("%s: %s", what, d)
-	}
+	var d differences
+	d.check("ID", got.ID == want.ID, got.ID, want.ID)
+	d.check("TargetURL", got.TargetURL == want.TargetURL, got.TargetURL, want.TargetURL)
+	d.check("EventTypes", slices.Equal(got.EventTypes, want.EventTypes), got.EventTypes, want.EventTypes)
+	d.check("EventTypes", got.EventTypes != nil, "nil", "a non-nil slice (it marshals as [], not null)")
+	d.check("Secret", got.Secret == want.Secret, "(hidden)", "(the secret it was created with)")
+	d.check("Status", got.Status == want.Status, got.Status, want.Status)
+	d.check("DisabledReason", got.DisabledReason == want.DisabledReason, got.DisabledReason, want.DisabledReason)
+	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
+	d.time("UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+	d.report(t, what)
 }
 
 func subIDs(subs []event.Subscription) []string {
