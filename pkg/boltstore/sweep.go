@@ -19,42 +19,29 @@ import (
 // returns how many events it removed. Reads already hide expired events;
 // sweeping only reclaims space and frees their idempotency keys' records.
 func (s *Store) SweepExpired(ctx context.Context) (int, error) {
-	removed := 0
-	for {
-		if err := ctx.Err(); err != nil {
-			return removed, event.Internal("sweep", err)
-		}
-		n, err := s.sweepChunk(ctx)
-		removed += n
-		if err != nil {
-			return removed, err
-		}
-		if n < s.opts.SweepChunk {
-			break
-		}
+	removed, err := s.inChunks(ctx, s.sweepChunk)
+	if err != nil {
+		return removed, err
 	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return removed, event.Internal("sweep", err)
-		}
-		n, err := s.sweepDeliveries(ctx)
-		if err != nil {
-			return removed, err
-		}
-		if n < s.opts.SweepChunk {
-			break
-		}
+	if _, err := s.inChunks(ctx, s.sweepDeliveries); err != nil {
+		return removed, err
 	}
+	_, err = s.inChunks(ctx, s.pruneOutbox)
+	return removed, err
+}
+
+// inChunks calls chunk, one bounded transaction, until it does less than
+// a whole SweepChunk or ctx ends, and returns what it did in all.
+func (s *Store) inChunks(ctx context.Context, chunk func(context.Context) (int, error)) (int, error) {
+	total := 0
 	for {
 		if err := ctx.Err(); err != nil {
-			return removed, event.Internal("sweep", err)
+			return total, event.Internal("sweep", err)
 		}
-		n, err := s.pruneOutbox(ctx)
-		if err != nil {
-			return removed, err
-		}
-		if n < s.opts.SweepChunk {
-			return removed, nil
+		n, err := chunk(ctx)
+		total += n
+		if err != nil || n < s.opts.SweepChunk {
+			return total, err
 		}
 	}
 }
