@@ -2,10 +2,6 @@ package stream_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"errors"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -18,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/triggershq/triggers/internal/testenv"
 	"github.com/triggershq/triggers/pkg/boltstore"
 	"github.com/triggershq/triggers/pkg/event"
 	"github.com/triggershq/triggers/pkg/metrics"
@@ -278,7 +275,7 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 	rc.mu.Unlock()
 	req := request{
 		id: r.Header.Get("webhook-id"), timestamp: r.Header.Get("webhook-timestamp"), body: body,
-		signatureOK: verifyByHand(secret, r.Header, body) == nil && r.Method == http.MethodPost &&
+		signatureOK: testenv.VerifyWebhookSignature(secret, r.Header, body) == nil && r.Method == http.MethodPost &&
 			r.Header.Get("Content-Type") == "application/json",
 	}
 	status := rc.respond(n, r, w)
@@ -309,25 +306,6 @@ func (rc *receiver) accepted() map[string]int {
 		}
 	}
 	return out
-}
-
-// verifyByHand checks a Standard Webhooks signature with crypto/hmac,
-// independently of pkg/webhook and its library.
-func verifyByHand(secret string, h http.Header, body []byte) error {
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
-	if err != nil || len(key) == 0 {
-		return errors.New("bad secret")
-	}
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(h.Get("webhook-id") + "." + h.Get("webhook-timestamp") + "."))
-	mac.Write(body)
-	want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
-	for _, sig := range strings.Fields(h.Get("webhook-signature")) {
-		if hmac.Equal([]byte(sig), []byte(want)) {
-			return nil
-		}
-	}
-	return errors.New("no signature matches")
 }
 
 // tinyPolicy retries quickly: n attempts, each wait 1ms (with jitter).
