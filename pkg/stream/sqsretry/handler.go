@@ -101,10 +101,11 @@ func (h *handler) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	return resp, nil
 }
 
-// attemptKey names the attempt a message is for, if its body reads.
+// attemptKey names the attempt a valid message is for. (An invalid one is
+// never a copy of another: it fails on its own, for the DLQ.)
 func attemptKey(msg events.SQSMessage) (string, bool) {
 	var m Message
-	if err := json.Unmarshal([]byte(msg.Body), &m); err != nil || m.DeliveryID == "" {
+	if err := json.Unmarshal([]byte(msg.Body), &m); err != nil || m.Validate() != nil {
 		return "", false
 	}
 	return m.DeliveryID + "#" + strconv.Itoa(m.Attempt), true
