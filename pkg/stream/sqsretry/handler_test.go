@@ -258,6 +258,24 @@ func TestDuplicatesInOneBatchAttemptOnce(t *testing.T) {
 	}
 }
 
+// TestInvalidMessageIsNoCopy: a malformed message naming a delivery's id
+// and attempt does not make the valid one after it in the batch a copy.
+func TestInvalidMessageIsNoCopy(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, policyOf(time.Minute), 200)
+	f.claimAndHandOff()
+	body := f.sqs.take()[0].body
+	var bad sqsretry.Message
+	if err := json.Unmarshal([]byte(body), &bad); err != nil {
+		t.Fatal(err)
+	}
+	bad.Due = time.Time{}
+	resp := f.deliver(1, mustJSON(bad), body)
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "m-1" || f.requests() != 1 {
+		t.Errorf("got failures %v and %d requests, want only the malformed m-1 failed and the valid one delivered", resp.BatchItemFailures, f.requests())
+	}
+}
+
 func TestRetryIsReenqueuedWithItsDelay(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, policyOf(90*time.Second, time.Minute), 500, 200)
