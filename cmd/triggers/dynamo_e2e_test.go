@@ -69,6 +69,7 @@ func TestServeFlagsRefuseNonsense(t *testing.T) {
 	t.Parallel()
 	runCLI(t, 2, "serve", "--store", "postgres")
 	runCLI(t, 2, "serve", "--store", "dynamodb", "--pending-shards", "0")
+	runCLI(t, 2, "serve", "--trusted-proxies", "10.0.0.0/8,not-a-cidr")
 }
 
 // TestServeWithSecretsManagerKeyring: --secret-id reads the credentials

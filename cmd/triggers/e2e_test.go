@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -296,4 +297,33 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	testenv.StopMoto()
 	os.Exit(code)
+}
+
+// TestShutdownCutsOffSlowClients: a client trickling its body cannot hold a
+// SIGTERM hostage; after --shutdown-timeout the server closes it and still
+// exits 0, with its store closed cleanly.
+func TestShutdownCutsOffSlowClients(t *testing.T) {
+	testenv.Integration(t)
+	t.Parallel()
+	srv := testenv.StartServer(t, testenv.ServerOptions{Args: []string{"--shutdown-timeout", "1s"}})
+	host := strings.TrimPrefix(srv.URL, "http://")
+	for range 5 {
+		c, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "POST /events HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"type\":", host)
+	}
+	time.Sleep(200 * time.Millisecond) // let the server read the headers
+	start := time.Now()
+	if code := srv.Stop(30 * time.Second); code != 0 {
+		t.Errorf("exit code with slow clients: got %d, want 0\n%s", code, srv.Stderr())
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("shutdown took %v with a 1s timeout", d)
+	}
+	if !strings.Contains(srv.Stderr(), "shutdown timeout reached") {
+		t.Errorf("the forced close is not logged:\n%s", srv.Stderr())
+	}
 }

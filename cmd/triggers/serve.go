@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"time"
 
@@ -37,6 +38,7 @@ type serveConfig struct {
 	createTable    bool
 	pendingShards  int
 	secretID       string // credentials from Secrets Manager instead of credentials.json
+	trustedProxies []netip.Prefix
 }
 
 func parseServe(args []string, e env) (serveConfig, error) {
@@ -68,6 +70,8 @@ func parseServe(args []string, e env) (serveConfig, error) {
 	}
 	fs.IntVar(&c.pendingShards, "pending-shards", shards, "DynamoDB pending-index shards; must match the table's writers (env TRIGGERS_PENDING_SHARDS)")
 	fs.StringVar(&c.secretID, "secret-id", envOr(e, "TRIGGERS_SECRET_ID", ""), "read credentials from this Secrets Manager secret instead of DATA/credentials.json (env TRIGGERS_SECRET_ID)")
+	proxies := fs.String("trusted-proxies", e.getenv("TRIGGERS_TRUSTED_PROXIES"),
+		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For identifies clients for the /token limit (env TRIGGERS_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, errHelp
@@ -91,6 +95,9 @@ func parseServe(args []string, e env) (serveConfig, error) {
 	}
 	if c.pendingShards < 1 || c.pendingShards > 64 {
 		return c, usagef("--pending-shards must be between 1 and 64")
+	}
+	if c.trustedProxies, err = parsePrefixes(*proxies); err != nil {
+		return c, usagef("--trusted-proxies: %v", err)
 	}
 	if c.maxBodyBytes < 1024 {
 		return c, usagef("--max-body-bytes must be at least 1024")
@@ -125,6 +132,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	defer b.close()
 	cfg := b.api
 	cfg.Auth = authn
+	cfg.TrustedProxies = c.trustedProxies
 	cfg.Logger = logger
 	cfg.IDs = &event.IDs{}
 	cfg.Retention = c.retention
@@ -206,7 +214,12 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, time
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// Requests still running after the timeout (a client trickling
+		// its body) are cut off: every write they could make either
+		// committed already or is refused by the store, so stopping now
+		// loses nothing that was acknowledged.
+		logger.Warn("shutdown timeout reached; closing the remaining connections", "error", err.Error())
+		_ = srv.Close()
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -36,6 +37,10 @@ type Config struct {
 	// Limiter slows down API key guessing on POST /token, keyed by client
 	// address. Nil means no limit.
 	Limiter auth.AttemptLimiter
+	// TrustedProxies are the reverse proxies in front of the server whose
+	// X-Forwarded-For may be believed when telling clients apart for the
+	// limiter. Empty means none: the connection's address is the client.
+	TrustedProxies []netip.Prefix
 	// Logger receives the access log and errors. Nil discards them.
 	Logger *slog.Logger
 	// Now is the clock for event times and generated ids. Nil means time.Now.
@@ -65,15 +70,18 @@ type Config struct {
 // API serves the HTTP contract. It is safe for concurrent use; create it
 // with New.
 type API struct {
-	store     event.Store
-	auth      *auth.Authenticator
-	limiter   auth.AttemptLimiter
-	log       *slog.Logger
-	now       func() time.Time
-	ids       *event.IDs
-	retention time.Duration
-	maxBody   int64
-	version   string
+	store   event.Store
+	auth    *auth.Authenticator
+	limiter auth.AttemptLimiter
+	// trustedProxies and tokenLocks decide and serialize who is guessing.
+	trustedProxies []netip.Prefix
+	tokenLocks     clientLocks
+	log            *slog.Logger
+	now            func() time.Time
+	ids            *event.IDs
+	retention      time.Duration
+	maxBody        int64
+	version        string
 
 	subs       event.SubscriptionStore
 	deliveries event.DeliveryLog
@@ -119,14 +127,15 @@ func New(cfg Config) (*API, error) {
 		return nil, fmt.Errorf("httpapi: Config.MaxBodyBytes must not be negative, got %d", cfg.MaxBodyBytes)
 	}
 	a := &API{
-		store:     cfg.Store,
-		auth:      cfg.Auth,
-		limiter:   cfg.Limiter,
-		now:       cfg.Now,
-		ids:       cfg.IDs,
-		retention: cfg.Retention,
-		maxBody:   cfg.MaxBodyBytes,
-		version:   cfg.Version,
+		store:          cfg.Store,
+		auth:           cfg.Auth,
+		limiter:        cfg.Limiter,
+		trustedProxies: cfg.TrustedProxies,
+		now:            cfg.Now,
+		ids:            cfg.IDs,
+		retention:      cfg.Retention,
+		maxBody:        cfg.MaxBodyBytes,
+		version:        cfg.Version,
 
 		subs:       cfg.Subscriptions,
 		deliveries: cfg.Deliveries,

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/netip"
 	"slices"
 
 	"github.com/triggershq/triggers/pkg/routes"
@@ -25,3 +26,6 @@ func CheckTable(table []routes.Route, patterns []string) error {
 	}
 	return checkTable(table, hs)
 }
+
+// ClientKey exposes the /token limiter's client identity for tests.
+func ClientKey(r *http.Request, trusted []netip.Prefix) string { return clientKey(r, trusted) }

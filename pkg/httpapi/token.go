@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -54,8 +53,10 @@ func (a *API) token(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	ctx := r.Context()
-	client := clientAddr(r)
+	client := clientKey(r, a.trustedProxies)
 	if a.limiter != nil {
+		unlock := a.tokenLocks.lock(client)
+		defer unlock()
 		wait, err := a.limiter.Allow(ctx, client)
 		if err != nil {
 			// Fail closed: a limiter we cannot read must not turn into
@@ -120,17 +121,6 @@ func tokenJSON(body []byte) (string, error) {
 		return "", invalidIn("body", kindMissing, "api_key", "api_key is required")
 	}
 	return key, nil
-}
-
-// clientAddr is the limiter's notion of a client: the host of RemoteAddr.
-// Forwarding headers are ignored because any client can forge them; the
-// API Gateway adapter sets RemoteAddr from the real source address.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // retryAfterSeconds rounds a wait up to whole seconds, at least one.
