@@ -1,8 +1,8 @@
 package storetest
 
 import (
+	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -113,35 +113,13 @@ func testAckRace(t *testing.T, h *harness) {
 	for round := range 5 {
 		e := h.putN(1, "a", "b")[0]
 		h.clock.Advance(time.Millisecond)
-		type result struct {
-			e            event.Event
-			transitioned bool
-			err          error
-		}
-		results := make([]result, racers)
-		var wg sync.WaitGroup
-		for i := range results {
-			wg.Go(func() {
-				got, tr, err := h.s.Ack(h.ctx, e.ID)
-				results[i] = result{got, tr, err}
-			})
-		}
-		wg.Wait()
-		winners := 0
+		results := race(racers, func(int) (event.Event, bool, error) { return h.s.Ack(h.ctx, e.ID) })
+		oneWinner(t, fmt.Sprintf("round %d: racing Ack", round), results)
 		for _, r := range results {
-			if r.err != nil {
-				t.Fatalf("round %d: Ack: %v", round, r.err)
-			}
-			if r.transitioned {
-				winners++
-			}
-			sameEvent(t, "racing Ack", r.e, results[0].e)
+			sameEvent(t, "racing Ack", r.v, results[0].v)
 		}
-		if winners != 1 {
-			t.Fatalf("round %d: transitioned=true %d times, want 1", round, winners)
-		}
-		if results[0].e.Status != event.StatusDelivered {
-			t.Fatalf("round %d: status %q, want delivered", round, results[0].e.Status)
+		if results[0].v.Status != event.StatusDelivered {
+			t.Fatalf("round %d: status %q, want delivered", round, results[0].v.Status)
 		}
 	}
 }

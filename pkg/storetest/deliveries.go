@@ -3,7 +3,6 @@ package storetest
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -181,38 +180,14 @@ func testClaimRace(t *testing.T, h *harness) {
 	sub := h.ids.New(h.clock.Now())
 	for round := range 5 {
 		evt := h.ids.New(h.clock.Now())
-		type result struct {
-			d       event.Delivery
-			created bool
-			err     error
-		}
-		results := make([]result, racers)
-		var wg sync.WaitGroup
-		for i := range results {
-			wg.Go(func() {
-				// Each racer saw the change record at a slightly different time.
-				d := event.NewDelivery(evt, sub, h.clock.Now().Add(time.Duration(i)*time.Millisecond))
-				got, created, err := h.log().ClaimDelivery(h.ctx, d)
-				results[i] = result{got, created, err}
-			})
-		}
-		wg.Wait()
-		winners := 0
-		var won event.Delivery
+		results := race(racers, func(i int) (event.Delivery, bool, error) {
+			// Each racer saw the change record at a slightly different time.
+			d := event.NewDelivery(evt, sub, h.clock.Now().Add(time.Duration(i)*time.Millisecond))
+			return h.log().ClaimDelivery(h.ctx, d)
+		})
+		won := results[oneWinner(t, fmt.Sprintf("round %d: racing ClaimDelivery", round), results)].v
 		for _, r := range results {
-			if r.err != nil {
-				t.Fatalf("round %d: ClaimDelivery: %v", round, r.err)
-			}
-			if r.created {
-				winners++
-				won = r.d
-			}
-		}
-		if winners != 1 {
-			t.Fatalf("round %d: created=true %d times, want 1", round, winners)
-		}
-		for _, r := range results {
-			sameDelivery(t, fmt.Sprintf("round %d: racing claim", round), r.d, won)
+			sameDelivery(t, fmt.Sprintf("round %d: racing claim", round), r.v, won)
 		}
 		h.clock.Advance(time.Second)
 	}

@@ -268,36 +268,14 @@ func testIdempotencyConcurrent(t *testing.T, h *harness) {
 	for i := range events {
 		events[i] = h.build(n, 0)
 	}
-	type result struct {
-		e        event.Event
-		replayed bool
-		err      error
-	}
-	results := make([]result, writers)
-	var wg sync.WaitGroup
-	for i := range events {
-		wg.Go(func() {
-			e, r, err := h.s.Put(h.ctx, events[i])
-			results[i] = result{e, r, err}
-		})
-	}
-	wg.Wait()
-	fresh, winner := 0, ""
+	results := race(writers, func(i int) (event.Event, bool, error) {
+		e, replayed, err := h.s.Put(h.ctx, events[i])
+		return e, !replayed, err // the one stored fresh wins
+	})
+	winner := results[oneWinner(t, "concurrent Puts with one key", results)].v.ID
 	for _, r := range results {
-		if r.err != nil {
-			t.Fatalf("Put: %v", r.err)
-		}
-		if !r.replayed {
-			fresh++
-			winner = r.e.ID
-		}
-	}
-	if fresh != 1 {
-		t.Fatalf("stored fresh: got %d, want 1", fresh)
-	}
-	for _, r := range results {
-		if r.e.ID != winner {
-			t.Fatalf("a replay returned %s, want %s", r.e.ID, winner)
+		if r.v.ID != winner {
+			t.Fatalf("a replay returned %s, want %s", r.v.ID, winner)
 		}
 	}
 	sameIDs(t, "ListPending", ids(h.listAll(event.ListQuery{})), []string{winner})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -249,6 +250,51 @@ func sameEvent(t *testing.T, what string, got, want event.Event) {
 	d.check("IdempotencyKey", got.IdempotencyKey == want.IdempotencyKey, got.IdempotencyKey, want.IdempotencyKey)
 	d.check("Fingerprint", got.Fingerprint == want.Fingerprint, got.Fingerprint, want.Fingerprint)
 	d.report(t, what)
+}
+
+// raced is one racer's result in a race.
+type raced[T any] struct {
+	v   T
+	won bool // the call that made the transition: created, transitioned, disabled...
+	err error
+}
+
+// race calls fn from n goroutines at once and returns their results, by
+// racer (fn gets its racer's number).
+func race[T any](n int, fn func(i int) (T, bool, error)) []raced[T] {
+	results := make([]raced[T], n)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Go(func() {
+			v, won, err := fn(i)
+			results[i] = raced[T]{v, won, err}
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+// oneWinner fails the test unless every racer succeeded and exactly one
+// won, and returns the winner's number.
+func oneWinner[T any](t *testing.T, what string, results []raced[T]) int {
+	t.Helper()
+	winner := -1
+	for i, r := range results {
+		if r.err != nil {
+			t.Fatalf("%s: racer %d: %v", what, i, r.err)
+		}
+		if !r.won {
+			continue
+		}
+		if winner >= 0 {
+			t.Fatalf("%s: racers %d and %d both won, want exactly one", what, winner, i)
+		}
+		winner = i
+	}
+	if winner < 0 {
+		t.Fatalf("%s: no racer won, want exactly one", what)
+	}
+	return winner
 }
 
 // differences collects the fields in which one stored value differs from

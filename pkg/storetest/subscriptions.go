@@ -221,42 +221,16 @@ func testSubDisableRace(t *testing.T, h *harness) {
 	const racers = 8
 	for round := range 3 {
 		s := h.createSub("https://hooks.example.com/a")
-		type result struct {
-			sub      event.Subscription
-			disabled bool
-			err      error
-		}
-		results := make([]result, racers)
-		var wg sync.WaitGroup
-		for i := range results {
-			wg.Go(func() {
-				got, disabled, err := h.subs().DisableSubscription(h.ctx, s.ID, fmt.Sprintf("reason %d", i))
-				results[i] = result{got, disabled, err}
-			})
-		}
-		wg.Wait()
-		winner := -1
-		for i, r := range results {
-			if r.err != nil {
-				t.Fatalf("round %d: DisableSubscription: %v", round, r.err)
-			}
-			if r.disabled {
-				if winner >= 0 {
-					t.Fatalf("round %d: disabled=true for racers %d and %d, want exactly one", round, winner, i)
-				}
-				winner = i
-			}
-		}
-		if winner < 0 {
-			t.Fatalf("round %d: no racer got disabled=true", round)
-		}
-		want := fmt.Sprintf("reason %d", winner)
+		results := race(racers, func(i int) (event.Subscription, bool, error) {
+			return h.subs().DisableSubscription(h.ctx, s.ID, fmt.Sprintf("reason %d", i))
+		})
+		want := fmt.Sprintf("reason %d", oneWinner(t, fmt.Sprintf("round %d: racing DisableSubscription", round), results))
 		if got := h.getSub(s.ID); got.Active() || got.DisabledReason != want {
 			t.Fatalf("round %d: got %s with reason %q, want disabled with the winner's %q", round, got.Status, got.DisabledReason, want)
 		}
 		for i, r := range results {
-			if r.sub.DisabledReason != want {
-				t.Fatalf("round %d: racer %d got reason %q, want %q", round, i, r.sub.DisabledReason, want)
+			if r.v.DisabledReason != want {
+				t.Fatalf("round %d: racer %d got reason %q, want %q", round, i, r.v.DisabledReason, want)
 			}
 		}
 	}
