@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -293,11 +292,7 @@ func firstKey(t *testing.T, out string) string {
 	return ""
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testenv.StopMoto()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // TestShutdownCutsOffSlowClients: a client trickling its body cannot hold a
 // SIGTERM hostage; after --shutdown-timeout the server closes it and still

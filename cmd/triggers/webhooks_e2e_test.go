@@ -1,9 +1,6 @@
 package main_test
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -53,7 +50,7 @@ func (h *hookReceiver) serve(w http.ResponseWriter, r *http.Request) {
 		h.holding++
 	}
 	h.mu.Unlock()
-	if err := verifyHMAC(secret, r.Header, body); err != nil {
+	if err := testenv.VerifyWebhookSignature(secret, r.Header, body); err != nil {
 		h.mu.Lock()
 		h.bad = append(h.bad, id+": "+err.Error())
 		h.mu.Unlock()
@@ -93,25 +90,6 @@ func (h *hookReceiver) snapshot() (accepted map[string]int, holding int, bad []s
 		accepted[k] = v
 	}
 	return accepted, h.holding, append([]string(nil), h.bad...)
-}
-
-// verifyHMAC checks webhook-signature by hand: base64 HMAC-SHA256 over
-// "id.timestamp.body" keyed by the secret's decoded bytes.
-func verifyHMAC(secret string, hd http.Header, body []byte) error {
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
-	if err != nil || len(key) < 24 {
-		return fmt.Errorf("no usable secret")
-	}
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(hd.Get("webhook-id") + "." + hd.Get("webhook-timestamp") + "."))
-	mac.Write(body)
-	want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
-	for _, s := range strings.Fields(hd.Get("webhook-signature")) {
-		if hmac.Equal([]byte(s), []byte(want)) {
-			return nil
-		}
-	}
-	return fmt.Errorf("signature does not verify")
 }
 
 type subscription struct {
