@@ -17,7 +17,7 @@ import (
 )
 
 // hookReceiver is a webhook receiver on loopback that checks every
-// request's Standard Webhooks signature with its own crypto/hmac code and
+// request's Standard Webhooks signature with testenv's independent check and
 // counts, per webhook-id, the requests it answered 2xx. While held, it
 // answers nothing until the sender hangs up or it is released.
 type hookReceiver struct {
