@@ -15,6 +15,7 @@ import (
 	"github.com/triggershq/triggers/pkg/auth"
 	"github.com/triggershq/triggers/pkg/event"
 	"github.com/triggershq/triggers/pkg/httpapi"
+	"github.com/triggershq/triggers/pkg/stream"
 )
 
 // serveConfig is everything `triggers serve` reads from its flags and env.
@@ -39,6 +40,9 @@ type serveConfig struct {
 	pendingShards  int
 	secretID       string // credentials from Secrets Manager instead of credentials.json
 	trustedProxies []netip.Prefix
+
+	deliveryConcurrency     int // webhook attempts in flight
+	deliveryPerSubscription int // of which to one subscription
 }
 
 func parseServe(args []string, e env) (serveConfig, error) {
@@ -70,6 +74,10 @@ func parseServe(args []string, e env) (serveConfig, error) {
 	}
 	fs.IntVar(&c.pendingShards, "pending-shards", shards, "DynamoDB pending-index shards; must match the table's writers (env TRIGGERS_PENDING_SHARDS)")
 	fs.StringVar(&c.secretID, "secret-id", envOr(e, "TRIGGERS_SECRET_ID", ""), "read credentials from this Secrets Manager secret instead of DATA/credentials.json (env TRIGGERS_SECRET_ID)")
+	fs.IntVar(&c.deliveryConcurrency, "delivery-concurrency", stream.DefaultConcurrency,
+		"webhook attempts in flight at once; raise it when receivers are slow or far away")
+	fs.IntVar(&c.deliveryPerSubscription, "delivery-per-subscription", stream.DefaultPerSubscription,
+		"webhook attempts in flight to one subscription, so one slow target cannot take every slot")
 	proxies := fs.String("trusted-proxies", e.getenv("TRIGGERS_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For identifies clients for the /token limit (env TRIGGERS_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
@@ -98,6 +106,9 @@ func parseServe(args []string, e env) (serveConfig, error) {
 	}
 	if c.trustedProxies, err = parsePrefixes(*proxies); err != nil {
 		return c, usagef("--trusted-proxies: %v", err)
+	}
+	if c.deliveryConcurrency < 1 || c.deliveryPerSubscription < 1 || c.deliveryPerSubscription > c.deliveryConcurrency {
+		return c, usagef("--delivery-concurrency and --delivery-per-subscription must be at least 1, the second at most the first")
 	}
 	if c.maxBodyBytes < 1024 {
 		return c, usagef("--max-body-bytes must be at least 1024")

@@ -42,7 +42,10 @@ func newStream(store *boltstore.Store, c serveConfig, logger *slog.Logger) (*str
 	if err != nil {
 		return nil, err
 	}
-	p.scheduler, err = stream.NewScheduler(stream.SchedulerOptions{Schedule: store, Attempt: deliverer.Attempt, Logger: logger})
+	p.scheduler, err = stream.NewScheduler(stream.SchedulerOptions{
+		Schedule: store, Attempt: deliverer.Attempt, Logger: logger,
+		Concurrency: c.deliveryConcurrency, PerSubscription: c.deliveryPerSubscription,
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -163,7 +163,9 @@ func TestWorkerResumesFromItsCheckpointInOrder(t *testing.T) {
 	rec := &recording{failing: map[string]int{ids[2]: 2}}
 	run := func(want int) {
 		t.Helper()
-		wk, err := stream.NewWorker(stream.WorkerOptions{Feed: w.store, Handle: rec.handle, Name: "t", Batch: 2, Poll: time.Millisecond, MaxBackoff: time.Millisecond})
+		// One at a time: this test pins feed order and in-place retries;
+		// TestWorkerKeepsEachEventsOrder covers handling in parallel.
+		wk, err := stream.NewWorker(stream.WorkerOptions{Feed: w.store, Handle: rec.handle, Name: "t", Batch: 2, Parallel: 1, Poll: time.Millisecond, MaxBackoff: time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,6 +190,71 @@ func TestWorkerResumesFromItsCheckpointInOrder(t *testing.T) {
 	run(6) // a new worker under the same name starts after the checkpoint
 	if got := rec.list()[5]; got != "delivered "+ids[0] {
 		t.Errorf("after restart: got %q, want only the new change", got)
+	}
+}
+
+// TestWorkerKeepsEachEventsOrder: handled in parallel, every change is
+// handled, each event's changes in feed order, and the checkpoint ends at
+// the last change; a change that fails is retried, and what ran after it
+// may run again (at least once), never before it.
+func TestWorkerKeepsEachEventsOrder(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{noLoop: true})
+	var ids []string
+	for range 40 {
+		ids = append(ids, w.publish("order.created", `{}`).ID)
+	}
+	for _, id := range ids[:20] {
+		if _, _, err := w.store.Ack(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := &recording{failing: map[string]int{ids[7]: 1}}
+	wk, err := stream.NewWorker(stream.WorkerOptions{Feed: w.store, Handle: rec.handle, Name: "p", Batch: 100, Parallel: 8, Poll: time.Millisecond, MaxBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- wk.Run(ctx) }()
+	handledAll := func() bool {
+		seen := map[string]bool{}
+		for _, h := range rec.list() {
+			seen[h] = true
+		}
+		for i, id := range ids {
+			if !seen["created "+id] || (i < 20 && !seen["delivered "+id]) {
+				return false
+			}
+		}
+		return true
+	}
+	w.eventually("every change to be handled", 0, handledAll)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	first := map[string]int{}
+	for i, h := range rec.list() {
+		if _, ok := first[h]; !ok {
+			first[h] = i
+		}
+	}
+	for _, id := range ids[:20] {
+		if first["delivered "+id] < first["created "+id] {
+			t.Errorf("event %s: delivered handled before created", id)
+		}
+	}
+	cp, err := w.store.Checkpoint(context.Background(), "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes, err := w.store.Changes(context.Background(), cp, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 0 {
+		t.Errorf("checkpoint %d leaves %d changes unhandled", cp, len(changes))
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/triggershq/triggers/pkg/event"
@@ -19,6 +21,12 @@ type WorkerOptions struct {
 	Name string
 	// Batch is how many changes one read takes. Zero means 100.
 	Batch int
+	// Parallel is how many changes are handled at once. Changes of one
+	// event are always handled in feed order; changes of different events
+	// are independent, and handling them together lets their delivery
+	// claims share the store's group commits instead of paying one fsync
+	// each. Zero means 16.
+	Parallel int
 	// Poll is how long the worker sleeps when the feed is empty and
 	// nothing woke it. Zero means 1s. Writers in the same process call
 	// Wake, so new changes are normally seen at once.
@@ -54,6 +62,9 @@ func NewWorker(o WorkerOptions) (*Worker, error) {
 	}
 	if o.Batch <= 0 {
 		o.Batch = 100
+	}
+	if o.Parallel <= 0 {
+		o.Parallel = 16
 	}
 	if o.Poll <= 0 {
 		o.Poll = time.Second
@@ -102,18 +113,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.idle(ctx)
 			continue
 		}
-		done := seq
-		for _, ch := range changes {
-			if ctx.Err() != nil {
-				break
-			}
-			if err := w.o.Handle(work, ch.Change); err != nil {
-				w.o.Logger.ErrorContext(ctx, "stream worker: handle change (will retry)", "seq", ch.Seq,
-					"kind", string(ch.Kind), "event_id", ch.Event.ID, "error", err.Error())
-				break
-			}
-			done = ch.Seq
-		}
+		done := w.handleBatch(ctx, work, seq, changes)
 		if done != seq {
 			// Go on from done even if it cannot be saved: the changes are
 			// handled, and handling them again at once would only repeat
@@ -131,6 +131,69 @@ func (w *Worker) Run(ctx context.Context) error {
 		backoff = w.sleep(ctx, grow(backoff, w.o.MaxBackoff))
 	}
 	return nil
+}
+
+// handleBatch hands a batch's changes to Handle, up to Parallel at once,
+// each event's changes in feed order, and returns the sequence number up
+// to which every change was handled: the new checkpoint. After a failure
+// no further event is started; changes already running finish, and those
+// after the failed one are handled again next time, which Handle makes
+// harmless. With Parallel 1 this is exactly one at a time in feed order,
+// stopping at the first failure.
+func (w *Worker) handleBatch(ctx, work context.Context, seq uint64, changes []event.SequencedChange) uint64 {
+	// Group by event, keeping feed order within each group.
+	groups := map[string][]int{}
+	var order []string
+	for i, ch := range changes {
+		id := ch.Event.ID
+		if _, ok := groups[id]; !ok {
+			order = append(order, id)
+		}
+		groups[id] = append(groups[id], i)
+	}
+	failed := make([]bool, len(changes))
+	var stop atomic.Bool // a change failed: start no more, retry from it
+	sem := make(chan struct{}, w.o.Parallel)
+	var wg sync.WaitGroup
+	for _, id := range order {
+		idx := groups[id]
+		sem <- struct{}{}
+		if stop.Load() || ctx.Err() != nil {
+			<-sem
+			markFailed(failed, idx)
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			for n, i := range idx {
+				ch := changes[i]
+				if err := w.o.Handle(work, ch.Change); err != nil {
+					w.o.Logger.ErrorContext(ctx, "stream worker: handle change (will retry)", "seq", ch.Seq,
+						"kind", string(ch.Kind), "event_id", ch.Event.ID, "error", err.Error())
+					stop.Store(true)
+					markFailed(failed, idx[n:])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	done := seq
+	for i, ch := range changes {
+		if failed[i] {
+			break
+		}
+		done = ch.Seq
+	}
+	return done
+}
+
+// markFailed marks changes not handled; each index is owned by one
+// goroutine, so no lock is needed.
+func markFailed(failed []bool, idx []int) {
+	for _, i := range idx {
+		failed[i] = true
+	}
 }
 
 // idle waits for a wake-up, the poll interval or the end of ctx.
