@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -100,4 +101,52 @@ func keepAliveClient(conns int) *http.Client {
 	t.MaxIdleConnsPerHost = conns * 2
 	t.MaxConnsPerHost = 0
 	return &http.Client{Transport: t, Timeout: time.Minute}
+}
+
+// waitStreamCaughtUp waits until the stream worker has handled at least n
+// created events (the triggers_events_ingested_total counter of
+// GET /metrics), or, when a previous run already handled them, until the
+// counter stops moving.
+func (s *server) waitStreamCaughtUp(ctx context.Context, n int) error {
+	deadline := time.Now().Add(10 * time.Minute)
+	last, still := -1.0, 0
+	for time.Now().Before(deadline) {
+		v, err := s.metric(ctx, "triggers_events_ingested_total")
+		if err != nil {
+			return err
+		}
+		if v >= float64(n) {
+			return nil
+		}
+		if v == last {
+			if still++; still >= 5 {
+				return nil // nothing left to handle: the checkpoint was already past them
+			}
+		} else {
+			still = 0
+		}
+		last = v
+		time.Sleep(500 * time.Millisecond)
+	}
+	return fmt.Errorf("the stream worker did not catch up with %d changes in 10 minutes", n)
+}
+
+// metric reads one unlabelled sample from GET /metrics.
+func (s *server) metric(ctx context.Context, name string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", s.url+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, fmt.Errorf("GET /metrics has no %s", name)
 }
