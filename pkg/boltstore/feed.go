@@ -77,13 +77,51 @@ func (s *Store) Checkpoint(ctx context.Context, consumer string) (uint64, error)
 }
 
 // SaveCheckpoint durably records the consumer's position; see
-// event.ChangeFeed. The sweeper prunes changes every consumer with a
-// checkpoint has passed.
+// event.ChangeFeed. In the same transaction it prunes changes every
+// consumer with a checkpoint has now passed (up to pruneOnCheckpoint of
+// them): those records were written moments ago, so deleting them touches
+// pages that are still hot, and the outbox stays small under sustained
+// ingest instead of being pruned in large bursts by the sweeper (which
+// still removes whatever this leaves, and records past OutboxRetention).
 func (s *Store) SaveCheckpoint(ctx context.Context, consumer string, seq uint64) error {
 	if err := checkConsumer(consumer); err != nil {
 		return err
 	}
 	return s.update(ctx, "save checkpoint "+consumer, func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketCheckpoints).Put([]byte(consumer), u64(seq))
+		if err := tx.Bucket(bucketCheckpoints).Put([]byte(consumer), u64(seq)); err != nil {
+			return err
+		}
+		floor, _, err := minCheckpoint(tx)
+		if err != nil {
+			return err
+		}
+		_, err = prunePassed(tx, floor, pruneOnCheckpoint)
+		return err
 	})
+}
+
+// pruneOnCheckpoint bounds the pruning one SaveCheckpoint does, so a
+// consumer catching up on a long backlog never makes one huge transaction.
+const pruneOnCheckpoint = 2 * MaxChanges
+
+// prunePassed deletes up to limit outbox records with sequence numbers at
+// or below floor, oldest first, and returns how many. Deleting is
+// idempotent, so a group commit may re-run it.
+func prunePassed(tx *bbolt.Tx, floor uint64, limit int) (int, error) {
+	b := tx.Bucket(bucketOutbox)
+	c := b.Cursor()
+	n := 0
+	for k, _ := c.First(); k != nil && n < limit; k, _ = c.First() {
+		if len(k) != 8 {
+			return n, fmt.Errorf("%w: outbox key", errCorrupt)
+		}
+		if beUint64(k) > floor {
+			break
+		}
+		if err := c.Delete(); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

@@ -179,17 +179,22 @@ func testFeedCheckpoints(t *testing.T, h *harness) {
 	}
 }
 
-// testFeedPrune: sweeping may prune changes every consumer has passed, but
-// never one a consumer with a checkpoint still needs.
+// testFeedPrune: saving checkpoints and sweeping may prune changes every
+// consumer with a checkpoint has passed, but never one such a consumer
+// still needs.
 func testFeedPrune(t *testing.T, h *harness) {
 	f, sw := h.feed()
 	h.putN(10, "a", "b")
 	all := changes(t, h, f, 0)
+	// slow is known (has a checkpoint) before fast moves past everything.
+	if err := f.SaveCheckpoint(h.ctx, "slow", all[2].Seq); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.SaveCheckpoint(h.ctx, "fast", all[9].Seq); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.SaveCheckpoint(h.ctx, "slow", all[2].Seq); err != nil {
-		t.Fatal(err)
+	if rest := changes(t, h, f, all[2].Seq); len(rest) != 7 {
+		t.Fatalf("slow consumer after fast saved: got %d changes, want 7", len(rest))
 	}
 	if _, err := sw.SweepExpired(h.ctx); err != nil {
 		t.Fatalf("SweepExpired: %v", err)
