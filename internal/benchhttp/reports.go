@@ -31,16 +31,7 @@ func throughputReport(ctx context.Context, c config, dataDir string, out io.Writ
 	health := func(ctx context.Context, _ int64) (*http.Request, error) {
 		return http.NewRequestWithContext(ctx, "GET", srv.url+"/health", nil)
 	}
-	ingest := func(ctx context.Context, i int64) (*http.Request, error) {
-		body := fmt.Sprintf(`{"type":"order.created","source":"bench","payload":{"order_id":"ord_%d","amount":"129.90","currency":"EUR","items":3}}`, i)
-		req, err := http.NewRequestWithContext(ctx, "POST", srv.url+"/events", strings.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+token)
-		return req, nil
-	}
+	ingest := ingestRequest(srv.url, token)
 
 	fmt.Fprintf(out, "### Durable ingest vs. a no-op route (%d keep-alive clients, %s per run, %d alternating rounds)\n\n", c.clients, c.duration, c.rounds)
 	fmt.Fprintln(out, "| round | GET /health req/s | POST /events req/s (fsynced) | ratio |")
@@ -64,19 +55,54 @@ func throughputReport(ctx context.Context, c config, dataDir string, out io.Writ
 
 	// Group commit makes durable ingest scale with concurrency: each commit
 	// costs about the same whatever it carries, so more writers in flight
-	// means more events per fsync.
-	fmt.Fprintf(out, "Durable ingest by number of keep-alive clients (%s each):\n\n", c.duration)
+	// means more events per fsync. Each step gets a fresh server and store,
+	// so no step measures the growth left by the ones before it.
+	fmt.Fprintf(out, "Durable ingest by number of keep-alive clients (%s each, a fresh store each):\n\n", c.duration)
 	fmt.Fprintln(out, "| clients | POST /events req/s |")
 	fmt.Fprintln(out, "|---:|---:|")
 	for _, clients := range []int{1, 16, 64, 256} {
-		e, err := generate(ctx, keepAliveClient(clients), clients, c.duration, http.StatusCreated, ingest)
+		rps, err := ingestOnFreshServer(ctx, c, fmt.Sprintf("%s-%d", dataDir, clients), clients)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "| %d | %.0f |\n", clients, e.rps())
+		fmt.Fprintf(out, "| %d | %.0f |\n", clients, rps)
 	}
 	fmt.Fprintln(out)
 	return nil
+}
+
+// ingestOnFreshServer measures durable POST /events throughput with the
+// given number of clients on a new server and store.
+func ingestOnFreshServer(ctx context.Context, c config, dataDir string, clients int) (float64, error) {
+	srv, err := startServer(c.binary, dataDir)
+	if err != nil {
+		return 0, err
+	}
+	defer srv.stop()
+	hc := keepAliveClient(clients)
+	token, err := srv.token(ctx, hc)
+	if err != nil {
+		return 0, err
+	}
+	e, err := generate(ctx, hc, clients, c.duration, http.StatusCreated, ingestRequest(srv.url, token))
+	if err != nil {
+		return 0, err
+	}
+	return e.rps(), nil
+}
+
+// ingestRequest builds the POST /events requests of a load run.
+func ingestRequest(base, token string) request {
+	return func(ctx context.Context, i int64) (*http.Request, error) {
+		body := fmt.Sprintf(`{"type":"order.created","source":"bench","payload":{"order_id":"ord_%d","amount":"129.90","currency":"EUR","items":3}}`, i)
+		req, err := http.NewRequestWithContext(ctx, "POST", base+"/events", strings.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		return req, nil
+	}
 }
 
 // inboxReport measures GET /inbox?limit=100 with a small and a large
