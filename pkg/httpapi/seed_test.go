@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -136,28 +135,9 @@ func TestSeedNodeClient(t *testing.T) {
 	}
 }
 
-// The seed's Go client, as printed except for its unused io/ioutil import
-// (which keeps the printed code from compiling at all).
-func TestSeedGoClient(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, nil)
-	c := &ZapierTriggersClient{APIURL: seedServer(t, e).URL, APIKey: e.auth.plain[keyFull]}
-	payload := map[string]interface{}{"user_id": "12345", "email": "user@example.com", "plan": "premium"}
-	result, err := c.CreateEvent("user.signup", "web-app", payload)
-	if err != nil {
-		t.Fatalf("CreateEvent: %v", err)
-	}
-	if result.ID == "" || result.Status != "pending" || result.Timestamp == "" {
-		t.Errorf("CreateEvent: got %+v", result)
-	}
-	events, err := c.GetInbox()
-	if err != nil {
-		t.Fatalf("GetInbox: %v", err)
-	}
-	if len(events) != 1 || events[0].ID != result.ID || events[0].Payload["plan"] != "premium" || events[0].CreatedAt == "" {
-		t.Errorf("GetInbox: got %+v", events)
-	}
-}
+// The seed's Go client itself (and its Python and Node clients) run as
+// real programs against the real binary in cmd/triggers/seedclients_test.go,
+// from the copies in testdata/seedclients.
 
 func mustJSON(t *testing.T, res *http.Response, b []byte, status int, v any) {
 	t.Helper()
@@ -167,124 +147,4 @@ func mustJSON(t *testing.T, res *http.Response, b []byte, status int, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("decode %s: %v", b, err)
 	}
-}
-
-// --- the seed's Go client, verbatim apart from the import ---
-
-type ZapierTriggersClient struct {
-	APIURL string
-	APIKey string
-	Token  string
-}
-
-type Event struct {
-	Type    string                 `json:"type"`
-	Source  string                 `json:"source"`
-	Payload map[string]interface{} `json:"payload"`
-}
-
-type EventResponse struct {
-	ID        string `json:"id"`
-	Status    string `json:"status"`
-	Timestamp string `json:"timestamp"`
-}
-
-type InboxEvent struct {
-	ID        string                 `json:"id"`
-	Type      string                 `json:"type"`
-	Source    string                 `json:"source"`
-	Payload   map[string]interface{} `json:"payload"`
-	Status    string                 `json:"status"`
-	CreatedAt string                 `json:"created_at"`
-	UpdatedAt string                 `json:"updated_at"`
-}
-
-func (c *ZapierTriggersClient) Authenticate() error {
-	data := url.Values{}
-	data.Set("username", "api")
-	data.Set("password", c.APIKey)
-
-	resp, err := http.PostForm(c.APIURL+"/token", data)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-
-	var result map[string]string
-	if err := json.NewDecoder(resp.Body).Decode(&result); err != nil {
-		return err
-	}
-
-	c.Token = result["access_token"]
-	return nil
-}
-
-func (c *ZapierTriggersClient) CreateEvent(eventType, source string, payload map[string]interface{}) (*EventResponse, error) {
-	if c.Token == "" {
-		if err := c.Authenticate(); err != nil {
-			return nil, err
-		}
-	}
-
-	event := Event{
-		Type:    eventType,
-		Source:  source,
-		Payload: payload,
-	}
-
-	jsonData, err := json.Marshal(event)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest("POST", c.APIURL+"/events", bytes.NewBuffer(jsonData))
-	if err != nil {
-		return nil, err
-	}
-
-	req.Header.Set("Authorization", "Bearer "+c.Token)
-	req.Header.Set("Content-Type", "application/json")
-
-	client := &http.Client{}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-
-	var eventResponse EventResponse
-	if err := json.NewDecoder(resp.Body).Decode(&eventResponse); err != nil {
-		return nil, err
-	}
-
-	return &eventResponse, nil
-}
-
-func (c *ZapierTriggersClient) GetInbox() ([]InboxEvent, error) {
-	if c.Token == "" {
-		if err := c.Authenticate(); err != nil {
-			return nil, err
-		}
-	}
-
-	req, err := http.NewRequest("GET", c.APIURL+"/inbox", nil)
-	if err != nil {
-		return nil, err
-	}
-
-	req.Header.Set("Authorization", "Bearer "+c.Token)
-
-	client := &http.Client{}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-
-	var events []InboxEvent
-	if err := json.NewDecoder(resp.Body).Decode(&events); err != nil {
-		return nil, err
-	}
-
-	return events, nil
 }
